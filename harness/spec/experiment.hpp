@@ -1,0 +1,81 @@
+// An experiment (experiments/<name>.yaml): what a worker task runs over which parameter matrix,
+// per-profile overrides, a quick variant, and the figures/tables drawn from its results.
+#pragma once
+
+#include "harness/spec/param.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace jenga::harness {
+
+// A parameter matrix: runs = product(sweep) x fixed, plus `include` rows, minus rows matching
+// any `exclude` pattern (a pattern matches when every key it names has an equal value).
+struct Matrix {
+  ParamSet fixed = Json::object();
+  SweepAxes sweep;                 // values may be the string "$size-name" (resolved from the profile)
+  std::vector<ParamSet> include;   // extra runs: fixed + the row (row wins)
+  std::vector<ParamSet> exclude;   // partial param sets
+};
+
+// Changes applied on top of the base matrix: keys in `fixed`/`sweep` replace the base's;
+// include/exclude rows are appended.
+struct MatrixOverride {
+  ParamSet fixed = Json::object();
+  SweepAxes sweep;
+  std::vector<ParamSet> include;
+  std::vector<ParamSet> exclude;
+};
+
+// One figure declared by an experiment; drawn by `jenga plot` (issue 3 fills the renderer).
+struct FigureSpec {
+  std::string id;          // e.g. "fig12-memory-llama"; also the output file stem
+  std::string group;       // output_figures/<group>/ (default: experiment name)
+  std::string type;        // grouped_bars | lines | stacked_bars | loss_curve | memory_timeline | heatmap
+  std::string title;
+  std::string x;           // parameter (or "step"/"time") on the x axis
+  std::string y;           // summary/metric name on the y axis
+  std::vector<std::string> stack;   // stacked_bars: summary names stacked per bar
+  std::string series;      // parameter distinguishing series/bars (e.g. "method")
+  std::string facet;       // parameter making one panel per value (e.g. "model")
+  ParamSet filter = Json::object();  // only runs whose params match
+  std::string x_label, y_label;
+  double y_scale = 1.0;    // multiply y values (e.g. MiB -> GiB = 1/1024)
+  bool log_x = false;
+  std::string baseline;    // series value that annotations compare against (speedup/reduction)
+  std::string annotate;    // "" | "speedup" | "reduction"
+};
+
+struct TableSpec {
+  std::string id;
+  std::string title;
+  std::string rows;        // parameter per row
+  std::string columns;     // parameter per column
+  std::string value;       // summary/metric name in each cell
+  ParamSet filter = Json::object();
+  std::string format = "{:.2f}";
+};
+
+struct Experiment {
+  std::string name;        // must equal the file stem
+  std::string file;
+  std::vector<std::string> paper;   // paper figure/table ids, e.g. ["Fig 12"]
+  std::string description;
+  std::string task;        // worker task, e.g. "train-bench"
+  Matrix matrix;
+  std::map<std::string, MatrixOverride> profiles;  // profile name -> override
+  std::optional<MatrixOverride> quick;             // applied with --quick (after the profile's)
+  std::vector<FigureSpec> figures;
+  std::vector<TableSpec> tables;
+};
+
+// Reads and validates one experiment file. Unknown keys, wrong types, a name that differs from
+// the file stem, unknown figure types: Error with file:line:col and what was expected.
+Experiment load_experiment(const std::string& path);
+
+// All experiments/<name>.yaml under `root`, sorted by name.
+std::vector<Experiment> load_all_experiments(const std::string& root);
+
+}  // namespace jenga::harness
