@@ -20,8 +20,8 @@ struct Matrix {
   std::vector<ParamSet> exclude;   // partial param sets
 };
 
-// Changes applied on top of the base matrix: keys in `fixed`/`sweep` replace the base's;
-// include/exclude rows are appended.
+// Changes applied on top of the base matrix: keys in `fixed`/`sweep` replace the base's (a key
+// the override fixes stops being swept and vice versa); include/exclude rows are appended.
 struct MatrixOverride {
   ParamSet fixed = Json::object();
   SweepAxes sweep;
@@ -46,6 +46,23 @@ struct FigureSpec {
   bool log_x = false;
   std::string baseline;    // series value that annotations compare against (speedup/reduction)
   std::string annotate;    // "" | "speedup" | "reduction"
+  // Added for the plotter (issue 3); all optional. heatmap: x -> columns, series -> rows, y -> colour.
+  std::string paper;       // the paper figure this reproduces, e.g. "Fig 12" ("" = the experiment's list)
+  std::string caption;     // a line under the figure (what is measured, how)
+  std::map<std::string, std::string> labels;  // display text for a parameter name or value ("true" -> "with segment")
+  double x_scale = 1.0;    // multiply x values of step series (e.g. ms -> s = 0.001)
+  bool log_y = false;
+};
+
+// One quantity of a vs_baseline table: shown per method, plus baseline/method (or method/baseline
+// when higher is better) for every method but the baseline.
+struct TableRatio {
+  std::string value;       // summary/metric name, e.g. peak_allocated_mib
+  std::string label;       // ratio column title, e.g. "memory reduction" / "speedup"
+  std::string unit;        // of the shown values after `scale`, e.g. "GiB"
+  double scale = 1.0;
+  std::string format = "{:.1f}";
+  bool higher_is_better = false;
 };
 
 struct TableSpec {
@@ -56,6 +73,15 @@ struct TableSpec {
   std::string value;       // summary/metric name in each cell
   ParamSet filter = Json::object();
   std::string format = "{:.2f}";
+  // Added for the table writer (issue 3); all optional.
+  std::string type = "pivot";          // pivot (cell = value) | vs_baseline (values + ratios vs `baseline`)
+  std::vector<std::string> row_keys;   // `rows:` given as a list (e.g. [dataset, seq_len]); rows = first
+  std::string baseline;                // vs_baseline: the `columns` value compared against
+  std::vector<TableRatio> ratios;      // vs_baseline: the quantities compared (then `value` is unused)
+  double scale = 1.0;                  // pivot: multiply cell values
+  std::string paper;                   // the paper table this reproduces, e.g. "Table 6"
+  std::string caption;
+  std::map<std::string, std::string> labels;  // display text for a parameter name or value
 };
 
 struct Experiment {
@@ -72,7 +98,8 @@ struct Experiment {
 };
 
 // Reads and validates one experiment file. Unknown keys, wrong types, a name that differs from
-// the file stem, unknown figure types: Error with file:line:col and what was expected.
+// the file stem, unknown figure types: Error with file:line:col and what was expected. When the
+// file sits in <root>/experiments/, `profiles:` names must be files in <root>/configs/profiles/.
 Experiment load_experiment(const std::string& path);
 
 // All experiments/<name>.yaml under `root`, sorted by name.
