@@ -4,6 +4,7 @@
 
 #include "harness/spec/param.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -68,6 +69,7 @@ struct RunFilter {
   std::string profile;
   std::string status;
   bool not_ok = false;  // only runs whose status is not "ok"
+  std::size_t limit = 0;  // runs(): at most this many (0 = all); status_counts() ignores it
 };
 
 // One SQLite connection; not thread-safe (one writer: the harness).
@@ -87,6 +89,8 @@ class Store {
   // Many runs, one transaction (bulk ingest).
   void replace_runs(const std::vector<RunRecords>& records);
   void delete_run(const std::string& key);
+  // Removes the runs indexed from these log files (one transaction).
+  void delete_logs(const std::vector<std::string>& log_paths);
 
   std::optional<RunRow> run(const std::string& key) const;
   std::vector<RunRow> runs(const std::string& experiment = {}) const;     // all if empty
