@@ -33,8 +33,9 @@ struct RunOutcome {
   std::string key;
   std::string status;            // ok | oom | diverged | error | timeout | crashed | killed | skipped
   int attempts = 0;
-  double duration_s = 0;
+  double duration_s = 0;         // wall time of the last attempt
   std::string log_path;
+  std::string message;           // why it did not end ok (exit record's message), or ""
 };
 
 // How the child's end is classified, given what the harness saw (exposed for unit tests).
@@ -55,7 +56,9 @@ std::string classify_exit(const ExitObservation& obs);
 std::vector<RunOutcome> run_all(const std::vector<PlannedRun>& runs, const Profile& profile,
                                 Store* store, const SchedulerOptions& opt);
 
-// Asks a running run_all to stop (async-signal-safe: sets a flag).
+// Asks a running run_all to stop (async-signal-safe: sets a flag). A request made before
+// run_all starts applies to it; the flag is cleared when run_all returns.
 void request_stop();
+bool stop_requested();
 
 }  // namespace jenga::harness
