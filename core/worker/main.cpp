@@ -6,6 +6,7 @@
 #include "jenga/core/error.hpp"
 #include "jenga/core/runtime/device.hpp"
 #include "jenga/core/runtime/provenance.hpp"
+#include "jenga/core/train/trainer.hpp"
 
 #include <c10/util/Exception.h>
 
@@ -81,6 +82,8 @@ int main(int argc, char** argv) {
     Json summary = task->run(ctx);
     if (summary.is_object() && !summary.empty()) jenga::worker::emit(jenga::protocol::make_summary(summary));
     return finish(Status::Ok, {});
+  } catch (const jenga::core::DivergedError& e) {
+    return finish(Status::Diverged, e.what());
   } catch (const c10::Error& e) {
     const std::string what = e.what_without_backtrace();
     return finish(is_oom_message(what) ? Status::Oom : Status::Error, what);

@@ -30,6 +30,10 @@ struct Task {
   std::function<Json(TaskContext&)> run;
 };
 
+// Throws core::Error naming the first parameter of `params` not in `known` (plus the keys every
+// task accepts: model, device, hf_config, checkpoint, weights): a typo must not run silently.
+void require_known_params(const Json& params, const std::vector<std::string>& known, const std::string& task);
+
 // All tasks this build knows, in --help order.
 const std::vector<Task>& all_tasks();
 

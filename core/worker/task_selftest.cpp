@@ -23,6 +23,7 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
 Json task_selftest(TaskContext& ctx) {
   const torch::Device device = core::select_device(ctx.device);
   core::apply_memory_cap_from_env(device);
+  require_known_params(ctx.params, {"steps", "width", "seed"}, "selftest");
   const int steps = ctx.params.value("steps", 20);
   const int width = ctx.params.value("width", 256);
   torch::manual_seed(ctx.params.value("seed", 0));

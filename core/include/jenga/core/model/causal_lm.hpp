@@ -1,0 +1,98 @@
+// A decoder-only causal LM (Llama family or OPT) built from a HF config: frozen base weights
+// (bf16 or fp32), LoRA adapters as the only trainable tensors, batch size 1.
+// Forward gives final hidden states; the LM head and loss are applied by the caller
+// (segmented_lm_loss, or logits() for evaluation).
+#pragma once
+
+#include "jenga/core/lora/lora.hpp"
+#include "jenga/core/model/config.hpp"
+
+#include <torch/types.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace jenga::core {
+
+class Checkpoint;
+
+struct ModelOptions {
+  torch::Device device = torch::kCPU;
+  torch::ScalarType dtype = torch::kBFloat16;  // base weights and activations
+  bool gradient_checkpointing = false;         // recompute each layer in backward
+  // RoPE linear scaling applied on top of the config's (LongLoRA-style context extension); 1 = none.
+  double rope_linear_factor = 1.0;
+};
+
+// What a layer's attention does to its input tokens (token elimination plugs in here, issue 5).
+// Default: every token, dense causal attention.
+struct LayerHooks {
+  // Returns kept token indices (sorted, int64 on the model's device) for layer `layer`, given the
+  // layer input [S, H]; an undefined tensor keeps every token.
+  std::function<torch::Tensor(int64_t layer, const torch::Tensor& hidden)> select_tokens;
+};
+
+class CausalLM {
+ public:
+  virtual ~CausalLM() = default;
+
+  const ModelConfig& config() const { return config_; }
+  const ModelOptions& options() const { return options_; }
+
+  // ids: int64 [S]. Returns the final hidden states [S, hidden] (after the final norm / project_out).
+  virtual torch::Tensor forward_hidden(const torch::Tensor& ids, const LayerHooks& hooks = {}) = 0;
+  // The LM head matrix [vocab, hidden'] (tied models return the embedding).
+  virtual torch::Tensor lm_head_weight() const = 0;
+  // logits [S, vocab] in fp32, for evaluation and tests (training uses segmented_lm_loss).
+  torch::Tensor logits(const torch::Tensor& ids, const LayerHooks& hooks = {});
+
+  // LoRA: attaches fresh adapters (seeded) to the configured projections of every layer.
+  void add_lora(const LoraConfig& cfg, uint64_t seed);
+  const LoraConfig& lora_config() const { return lora_cfg_; }
+  // Trainable tensors by PEFT name ("base_model.model.<module>.lora_A.weight").
+  std::map<std::string, torch::Tensor> lora_state() const;
+  std::vector<torch::Tensor> trainable_parameters() const;
+  // PEFT layout: <dir>/adapter_model.safetensors + adapter_config.json.
+  void save_adapter(const std::string& dir) const;
+  void load_adapter(const std::string& dir);  // Error on shape/name mismatch
+
+  // Base weights by HF name, and the bytes they hold (memory accounting).
+  const std::map<std::string, torch::Tensor>& base_weights() const { return weights_; }
+  int64_t base_weight_bytes() const;
+
+ protected:
+  // One base tensor the architecture needs: HF name, shape, and how random init fills it.
+  struct WeightSpec {
+    std::string name;
+    std::vector<int64_t> shape;
+    enum class Init { Normal, Ones, Zeros } init = Init::Normal;
+  };
+
+  CausalLM(ModelConfig config, ModelOptions options) : config_(std::move(config)), options_(options) {}
+  // Fills weights_ from the checkpoint (shapes checked) or by seeded random init (N(0, 0.02)).
+  void materialize(const std::vector<WeightSpec>& specs, const std::string& checkpoint_dir, uint64_t seed);
+  const torch::Tensor& w(const std::string& name) const;  // Error if absent
+  torch::Tensor w_or_undefined(const std::string& name) const;
+
+  // (module path in HF naming, e.g. "model.layers.3.self_attn.q_proj", short name "q") for every
+  // projection an adapter may target; the module's weight is weights_[path + ".weight"].
+  virtual std::vector<std::pair<std::string, std::string>> lora_sites() const = 0;
+  // The adapter for a module path (an empty pair if none).
+  const LoraPair& lora_for(const std::string& module_path) const;
+
+  ModelConfig config_;
+  ModelOptions options_;
+  std::map<std::string, torch::Tensor> weights_;
+  LoraConfig lora_cfg_;
+  std::map<std::string, LoraPair> lora_;  // module path -> adapter
+};
+
+// Builds a model from a config; weights from `checkpoint_dir` (HF safetensors, single or
+// sharded) or, when empty, random init seeded by `seed` (same shapes; for systems benchmarks).
+std::unique_ptr<CausalLM> make_causal_lm(const ModelConfig& config, const ModelOptions& options,
+                                         const std::string& checkpoint_dir, uint64_t seed = 0);
+
+}  // namespace jenga::core

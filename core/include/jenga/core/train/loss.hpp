@@ -1,0 +1,22 @@
+// Language-model loss: mean cross-entropy of logits = hidden · Wᵀ against next-token labels
+// (label -100 = ignored), as HF computes it (fp32 logits).
+#pragma once
+
+#include <torch/types.h>
+
+namespace jenga::core {
+
+constexpr int64_t kIgnoreIndex = -100;
+
+// labels[i] = ids[i + 1]; the last position is ignored. ids: int64 [S].
+torch::Tensor next_token_labels(const torch::Tensor& ids);
+
+// Segmented: `chunk` rows at a time, so the [S, vocab] fp32 logits never exist at once; backward
+// recomputes each chunk's logits. W (the LM head) is frozen. hidden [S, H], W [V, H], labels [S].
+torch::Tensor segmented_lm_loss(const torch::Tensor& hidden, const torch::Tensor& W, const torch::Tensor& labels,
+                                int64_t chunk = 2048);
+
+// The whole logits matrix at once (the baseline behaviour; tests compare the two).
+torch::Tensor dense_lm_loss(const torch::Tensor& hidden, const torch::Tensor& W, const torch::Tensor& labels);
+
+}  // namespace jenga::core

@@ -1,0 +1,114 @@
+#include "model/autograd_ops.hpp"
+
+#include "model/precision.hpp"
+
+#include <ATen/ATen.h>
+#include <torch/csrc/autograd/custom_function.h>
+#include <torch/csrc/autograd/autograd.h>
+
+namespace jenga::core {
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+struct FrozenLinearFn : public torch::autograd::Function<FrozenLinearFn> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& W) {
+    ctx->saved_data["W"] = W;
+    return at::linear(x, W);
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto W = ctx->saved_data["W"].toTensor();
+    return {at::matmul(grads[0], W), at::Tensor()};
+  }
+};
+
+struct RmsNormFn : public torch::autograd::Function<RmsNormFn> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w, double eps) {
+    const auto xf = x.to(wide_type(x.scalar_type()));
+    const auto rstd = at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps);
+    ctx->save_for_backward({x, rstd});
+    ctx->saved_data["w"] = w;
+    return (xf * rstd).to(x.scalar_type()) * w;
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto& x = saved[0];
+    const auto& rstd = saved[1];
+    const auto w = ctx->saved_data["w"].toTensor();
+    const auto wide = wide_type(x.scalar_type());
+    const auto n = x.to(wide) * rstd;
+    const auto gn = (grads[0] * w).to(wide);
+    const auto dx = rstd * (gn - n * (gn * n).mean(-1, /*keepdim=*/true));
+    return {dx.to(x.scalar_type()), at::Tensor(), at::Tensor()};
+  }
+};
+
+struct SwiGluFn : public torch::autograd::Function<SwiGluFn> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& g, const at::Tensor& u) {
+    ctx->save_for_backward({g, u});
+    return at::silu(g) * u;
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto wide = wide_type(saved[0].scalar_type());
+    const auto gf = saved[0].to(wide);
+    const auto uf = saved[1].to(wide);
+    const auto dy = grads[0].to(wide);
+    const auto s = at::sigmoid(gf);
+    const auto du = dy * gf * s;
+    const auto dg = dy * uf * s * (1.0 + gf * (1.0 - s));
+    return {dg.to(saved[0].scalar_type()), du.to(saved[1].scalar_type())};
+  }
+};
+
+struct CheckpointFn : public torch::autograd::Function<CheckpointFn> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, c10::IValue kept_iv, int64_t owner,
+                            int64_t layer) {
+    const at::Tensor kept = kept_iv.isTensor() ? kept_iv.toTensor() : at::Tensor();
+    // The owner pointer travels as an integer: saved_data holds IValues, and the model that owns
+    // the layers outlives every backward pass it starts.
+    ctx->saved_data["owner"] = owner;
+    ctx->saved_data["layer"] = layer;
+    ctx->saved_data["kept"] = kept.defined() ? c10::IValue(kept) : c10::IValue();
+    ctx->save_for_backward({x});
+    return reinterpret_cast<RecomputableLayers*>(owner)->run_layer(layer, x, kept);
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto* owner = reinterpret_cast<RecomputableLayers*>(ctx->saved_data["owner"].toInt());
+    const int64_t layer = ctx->saved_data["layer"].toInt();
+    const auto kept_iv = ctx->saved_data["kept"];
+    const at::Tensor kept = kept_iv.isTensor() ? kept_iv.toTensor() : at::Tensor();
+    const auto x = ctx->get_saved_variables()[0].detach().requires_grad_(true);
+    at::Tensor out;
+    {
+      at::AutoGradMode enable(true);
+      out = owner->run_layer(layer, x, kept);
+    }
+    torch::autograd::backward({out}, {grads[0]});
+    return {x.grad(), at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
+
+}  // namespace
+
+torch::Tensor frozen_linear(const torch::Tensor& x, const torch::Tensor& W, const torch::Tensor& b) {
+  // Undefined tensors cannot cross Function::apply on LibTorch 1.13, and a bias add saves nothing
+  // for backward, so the bias stays outside the custom function.
+  auto y = FrozenLinearFn::apply(x, W);
+  return b.defined() ? y + b : y;
+}
+
+torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& w, double eps) {
+  return RmsNormFn::apply(x, w, eps);
+}
+
+torch::Tensor swiglu(const torch::Tensor& g, const torch::Tensor& u) { return SwiGluFn::apply(g, u); }
+
+torch::Tensor checkpointed_layer(RecomputableLayers* owner, int64_t layer, const torch::Tensor& x,
+                                 const torch::Tensor& kept) {
+  // `kept` is an index list (no gradient) and may be undefined, so it travels as an IValue.
+  return CheckpointFn::apply(x, kept.defined() ? c10::IValue(kept) : c10::IValue(), reinterpret_cast<int64_t>(owner), layer);
+}
+
+}  // namespace jenga::core

@@ -1,0 +1,33 @@
+// Autograd functions that save less than the composite ops they replace. The base model is
+// frozen, so none of them produces weight gradients; each saves only what dL/dx needs.
+#pragma once
+
+#include <torch/types.h>
+
+namespace jenga::core {
+
+// y = x Wᵀ + b with W, b frozen: saves W (already resident), not x.
+torch::Tensor frozen_linear(const torch::Tensor& x, const torch::Tensor& W, const torch::Tensor& b);
+
+// HF LlamaRMSNorm: (x·rsqrt(mean(x²)+eps)) in fp32, cast to x's dtype, times w.
+// Saves x and the fp32 rstd [.., 1] only.
+torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& w, double eps);
+
+// silu(g) · u, saving g and u (silu recomputed in backward, in fp32).
+torch::Tensor swiglu(const torch::Tensor& g, const torch::Tensor& u);
+
+// Layers whose activations are recomputed in backward (gradient checkpointing).
+class RecomputableLayers {
+ public:
+  virtual ~RecomputableLayers() = default;
+  // Must be a pure function of (layer, x, kept) and the weights/adapters.
+  virtual torch::Tensor run_layer(int64_t layer, const torch::Tensor& x, const torch::Tensor& kept) = 0;
+};
+
+// Runs owner->run_layer(layer, x, kept) without keeping its activations; backward re-runs it
+// with grad enabled and backpropagates through it (adapter grads accumulate into .grad).
+// `owner` must outlive the backward pass.
+torch::Tensor checkpointed_layer(RecomputableLayers* owner, int64_t layer, const torch::Tensor& x,
+                                 const torch::Tensor& kept);
+
+}  // namespace jenga::core

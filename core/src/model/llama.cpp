@@ -1,0 +1,133 @@
+// Llama family (Llama-2 MHA, Llama-3 GQA): RMSNorm, RoPE, SwiGLU, optional biases, tied or untied head.
+#include "model/architectures.hpp"
+
+#include "jenga/core/compat.hpp"
+#include "jenga/core/error.hpp"
+#include "model/autograd_ops.hpp"
+#include "model/rope.hpp"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+
+namespace jenga::core {
+namespace {
+
+class Llama final : public CausalLM, public RecomputableLayers {
+ public:
+  Llama(const ModelConfig& cfg, const ModelOptions& opt, const std::string& ckpt, uint64_t seed) : CausalLM(cfg, opt) {
+    const int64_t H = cfg.hidden_size, I = cfg.intermediate_size, hd = cfg.head_dim;
+    const int64_t q_out = cfg.num_heads * hd, kv_out = cfg.num_kv_heads * hd;
+    using Init = WeightSpec::Init;
+    std::vector<WeightSpec> specs = {{"model.embed_tokens.weight", {cfg.vocab_size, H}}, {"model.norm.weight", {H}, Init::Ones}};
+    if (!cfg.tie_word_embeddings) specs.push_back({"lm_head.weight", {cfg.vocab_size, H}});
+    for (int64_t i = 0; i < cfg.num_layers; ++i) {
+      const std::string p = layer_prefix(i);
+      specs.push_back({p + "input_layernorm.weight", {H}, Init::Ones});
+      specs.push_back({p + "post_attention_layernorm.weight", {H}, Init::Ones});
+      for (auto [n, out, in] : {std::tuple{"q_proj", q_out, H}, {"k_proj", kv_out, H}, {"v_proj", kv_out, H}, {"o_proj", H, q_out}}) {
+        specs.push_back({p + "self_attn." + n + ".weight", {out, in}});
+        if (cfg.attention_bias) specs.push_back({p + "self_attn." + n + ".bias", {out}, Init::Zeros});
+      }
+      for (auto [n, out, in] : {std::tuple{"gate_proj", I, H}, {"up_proj", I, H}, {"down_proj", H, I}}) {
+        specs.push_back({p + "mlp." + n + ".weight", {out, in}});
+        if (cfg.mlp_bias) specs.push_back({p + "mlp." + n + ".bias", {out}, Init::Zeros});
+      }
+    }
+    materialize(specs, ckpt, seed);
+    inv_freq_ = rope_inv_freq(cfg, opt.rope_linear_factor).to(opt.device);
+    for (int64_t i = 0; i < cfg.num_layers; ++i) layers_.push_back(bind_layer(i));
+  }
+
+  torch::Tensor forward_hidden(const torch::Tensor& ids, const LayerHooks& hooks) override {
+    if (ids.dim() != 1) throw Error(msg("Llama: expected token ids of shape [S], got ", ids.sizes()));
+    const int64_t S = ids.size(0);
+    rope_ = rope_tables(inv_freq_, at::arange(S, at::TensorOptions().dtype(at::kLong).device(options_.device)), options_.dtype);
+    auto x = at::embedding(w("model.embed_tokens.weight"), ids.to(options_.device));
+    const bool ckpt = options_.gradient_checkpointing && at::GradMode::is_enabled();
+    // Checkpointed layers need a grad-requiring input to be part of the graph at all.
+    if (ckpt) x.requires_grad_(true);
+    for (int64_t i = 0; i < config_.num_layers; ++i) {
+      const auto kept = hooks.select_tokens ? hooks.select_tokens(i, x) : at::Tensor();
+      x = ckpt ? checkpointed_layer(this, i, x, kept) : run_layer(i, x, kept);
+    }
+    return rms_norm(x, w("model.norm.weight"), config_.rms_norm_eps);
+  }
+
+  torch::Tensor lm_head_weight() const override {
+    return config_.tie_word_embeddings ? w("model.embed_tokens.weight") : w("lm_head.weight");
+  }
+
+  torch::Tensor run_layer(int64_t i, const torch::Tensor& x, const torch::Tensor& kept) override {
+    const Layer& L = layers_[i];
+    const auto h = x + attention(L, rms_norm(x, L.ln1, config_.rms_norm_eps), kept);
+    const auto hn = rms_norm(h, L.ln2, config_.rms_norm_eps);
+    const auto g = lora_linear(hn, L.gate, L.bgate, lora_for(L.path + "mlp.gate_proj"), lora_cfg_.scale());
+    const auto u = lora_linear(hn, L.up, L.bup, lora_for(L.path + "mlp.up_proj"), lora_cfg_.scale());
+    return h + lora_linear(swiglu(g, u), L.down, L.bdown, lora_for(L.path + "mlp.down_proj"), lora_cfg_.scale());
+  }
+
+ protected:
+  std::vector<std::pair<std::string, std::string>> lora_sites() const override {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (int64_t i = 0; i < config_.num_layers; ++i) {
+      const std::string p = layer_prefix(i);
+      for (auto [m, s] : {std::pair{"self_attn.q_proj", "q"}, {"self_attn.k_proj", "k"}, {"self_attn.v_proj", "v"},
+                          {"self_attn.o_proj", "o"}, {"mlp.gate_proj", "gate"}, {"mlp.up_proj", "up"}, {"mlp.down_proj", "down"}})
+        out.emplace_back(p + m, s);
+    }
+    return out;
+  }
+
+ private:
+  struct Layer {
+    std::string path;
+    at::Tensor ln1, ln2, q, k, v, o, bq, bk, bv, bo, gate, up, down, bgate, bup, bdown;
+  };
+
+  static std::string layer_prefix(int64_t i) { return "model.layers." + std::to_string(i) + "."; }
+
+  Layer bind_layer(int64_t i) const {
+    const std::string p = layer_prefix(i), a = p + "self_attn.", m = p + "mlp.";
+    return Layer{p, w(p + "input_layernorm.weight"), w(p + "post_attention_layernorm.weight"),
+                 w(a + "q_proj.weight"), w(a + "k_proj.weight"), w(a + "v_proj.weight"), w(a + "o_proj.weight"),
+                 w_or_undefined(a + "q_proj.bias"), w_or_undefined(a + "k_proj.bias"), w_or_undefined(a + "v_proj.bias"),
+                 w_or_undefined(a + "o_proj.bias"), w(m + "gate_proj.weight"), w(m + "up_proj.weight"),
+                 w(m + "down_proj.weight"), w_or_undefined(m + "gate_proj.bias"), w_or_undefined(m + "up_proj.bias"),
+                 w_or_undefined(m + "down_proj.bias")};
+  }
+
+  // Causal self-attention over the kept tokens (all when `kept` is undefined); eliminated tokens
+  // get a zero update, so their residual stream passes through unchanged.
+  at::Tensor attention(const Layer& L, const at::Tensor& xn, const at::Tensor& kept) {
+    const int64_t nh = config_.num_heads, nkv = config_.num_kv_heads, hd = config_.head_dim;
+    const double s = lora_cfg_.scale();
+    const at::Tensor xs = kept.defined() ? xn.index_select(0, kept) : xn;
+    const RopeTables rope = kept.defined() ? RopeTables{rope_.cos.index_select(0, kept), rope_.sin.index_select(0, kept)} : rope_;
+    const int64_t S = xs.size(0);
+    auto q = lora_linear(xs, L.q, L.bq, lora_for(L.path + "self_attn.q_proj"), s).view({S, nh, hd});
+    auto k = lora_linear(xs, L.k, L.bk, lora_for(L.path + "self_attn.k_proj"), s).view({S, nkv, hd});
+    auto v = lora_linear(xs, L.v, L.bv, lora_for(L.path + "self_attn.v_proj"), s).view({S, nkv, hd});
+    q = apply_rope(q, rope);
+    k = apply_rope(k, rope);
+    auto o = compat::scaled_dot_product_attention(q.transpose(0, 1).unsqueeze(0), k.transpose(0, 1).unsqueeze(0),
+                                                  v.transpose(0, 1).unsqueeze(0), /*causal=*/true,
+                                                  1.0 / std::sqrt(static_cast<double>(hd)));
+    o = o.squeeze(0).transpose(0, 1).reshape({S, nh * hd});
+    auto out = lora_linear(o, L.o, L.bo, lora_for(L.path + "self_attn.o_proj"), s);
+    if (!kept.defined()) return out;
+    return at::zeros({xn.size(0), out.size(1)}, out.options()).index_copy(0, kept, out);
+  }
+
+  std::vector<Layer> layers_;
+  at::Tensor inv_freq_;
+  RopeTables rope_;  // positions 0..S-1 of the current forward
+};
+
+}  // namespace
+
+std::unique_ptr<CausalLM> make_llama(const ModelConfig& cfg, const ModelOptions& opt, const std::string& ckpt, uint64_t seed) {
+  return std::make_unique<Llama>(cfg, opt, ckpt, seed);
+}
+
+}  // namespace jenga::core

@@ -1,0 +1,134 @@
+// OPT: learned positions (offset 2), LayerNorm (pre- or post-norm), ReLU MLP, biases everywhere,
+// optional project_in/out when word_embed_proj_dim != hidden (OPT-350m), head tied to embeddings.
+#include "model/architectures.hpp"
+
+#include "jenga/core/compat.hpp"
+#include "jenga/core/error.hpp"
+#include "model/autograd_ops.hpp"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+
+namespace jenga::core {
+namespace {
+
+constexpr int64_t kPositionOffset = 2;  // OPTLearnedPositionalEmbedding
+
+class Opt final : public CausalLM, public RecomputableLayers {
+ public:
+  Opt(const ModelConfig& cfg, const ModelOptions& opt, const std::string& ckpt, uint64_t seed) : CausalLM(cfg, opt) {
+    const int64_t H = cfg.hidden_size, F = cfg.intermediate_size, E = embed_dim();
+    using Init = WeightSpec::Init;
+    std::vector<WeightSpec> specs = {{"model.decoder.embed_tokens.weight", {cfg.vocab_size, E}},
+                                     {"model.decoder.embed_positions.weight", {cfg.max_position_embeddings + kPositionOffset, H}}};
+    if (E != H) {
+      specs.push_back({"model.decoder.project_in.weight", {H, E}});
+      specs.push_back({"model.decoder.project_out.weight", {E, H}});
+    }
+    if (cfg.opt_final_layer_norm) {
+      specs.push_back({"model.decoder.final_layer_norm.weight", {H}, Init::Ones});
+      specs.push_back({"model.decoder.final_layer_norm.bias", {H}, Init::Zeros});
+    }
+    for (int64_t i = 0; i < cfg.num_layers; ++i) {
+      const std::string p = layer_prefix(i);
+      for (auto n : {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.out_proj"}) {
+        specs.push_back({p + n + ".weight", {H, H}});
+        specs.push_back({p + n + ".bias", {H}, Init::Zeros});
+      }
+      specs.push_back({p + "fc1.weight", {F, H}});
+      specs.push_back({p + "fc1.bias", {F}, Init::Zeros});
+      specs.push_back({p + "fc2.weight", {H, F}});
+      specs.push_back({p + "fc2.bias", {H}, Init::Zeros});
+      for (auto n : {"self_attn_layer_norm", "final_layer_norm"}) {
+        specs.push_back({p + n + ".weight", {H}, Init::Ones});
+        specs.push_back({p + n + ".bias", {H}, Init::Zeros});
+      }
+    }
+    materialize(specs, ckpt, seed);
+  }
+
+  torch::Tensor forward_hidden(const torch::Tensor& ids, const LayerHooks& hooks) override {
+    if (ids.dim() != 1) throw Error(msg("OPT: expected token ids of shape [S], got ", ids.sizes()));
+    const int64_t S = ids.size(0);
+    if (S > config_.max_position_embeddings)
+      throw Error(msg("OPT: sequence of ", S, " tokens exceeds max_position_embeddings ", config_.max_position_embeddings));
+    auto x = at::embedding(w("model.decoder.embed_tokens.weight"), ids.to(options_.device));
+    if (embed_dim() != config_.hidden_size) x = frozen_linear(x, w("model.decoder.project_in.weight"), {});
+    const auto positions = at::arange(kPositionOffset, S + kPositionOffset, at::TensorOptions().dtype(at::kLong).device(options_.device));
+    x = x + at::embedding(w("model.decoder.embed_positions.weight"), positions);
+    const bool ckpt = options_.gradient_checkpointing && at::GradMode::is_enabled();
+    if (ckpt) x.requires_grad_(true);
+    for (int64_t i = 0; i < config_.num_layers; ++i) {
+      const auto kept = hooks.select_tokens ? hooks.select_tokens(i, x) : at::Tensor();
+      x = ckpt ? checkpointed_layer(this, i, x, kept) : run_layer(i, x, kept);
+    }
+    if (config_.opt_final_layer_norm)
+      x = at::layer_norm(x, {config_.hidden_size}, w("model.decoder.final_layer_norm.weight"),
+                         w("model.decoder.final_layer_norm.bias"), config_.layer_norm_eps);
+    if (embed_dim() != config_.hidden_size) x = frozen_linear(x, w("model.decoder.project_out.weight"), {});
+    return x;
+  }
+
+  torch::Tensor lm_head_weight() const override { return w("model.decoder.embed_tokens.weight"); }
+
+  torch::Tensor run_layer(int64_t i, const torch::Tensor& x, const torch::Tensor& kept) override {
+    const std::string p = layer_prefix(i);
+    const double eps = config_.layer_norm_eps;
+    auto ln = [&](const at::Tensor& t, const std::string& n) {
+      return at::layer_norm(t, {config_.hidden_size}, w(p + n + ".weight"), w(p + n + ".bias"), eps);
+    };
+    auto mlp = [&](const at::Tensor& t) {
+      const double s = lora_cfg_.scale();
+      const auto h = at::relu(lora_linear(t, w(p + "fc1.weight"), w(p + "fc1.bias"), lora_for(p + "fc1"), s));
+      return lora_linear(h, w(p + "fc2.weight"), w(p + "fc2.bias"), lora_for(p + "fc2"), s);
+    };
+    if (config_.do_layer_norm_before) {
+      const auto h = x + attention(p, ln(x, "self_attn_layer_norm"), kept);
+      return h + mlp(ln(h, "final_layer_norm"));
+    }
+    const auto h = ln(x + attention(p, x, kept), "self_attn_layer_norm");
+    return ln(h + mlp(h), "final_layer_norm");
+  }
+
+ protected:
+  std::vector<std::pair<std::string, std::string>> lora_sites() const override {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (int64_t i = 0; i < config_.num_layers; ++i) {
+      const std::string p = layer_prefix(i);
+      for (auto [m, s] : {std::pair{"self_attn.q_proj", "q"}, {"self_attn.k_proj", "k"}, {"self_attn.v_proj", "v"},
+                          {"self_attn.out_proj", "o"}, {"fc1", "fc1"}, {"fc2", "fc2"}})
+        out.emplace_back(p + m, s);
+    }
+    return out;
+  }
+
+ private:
+  int64_t embed_dim() const { return config_.word_embed_proj_dim > 0 ? config_.word_embed_proj_dim : config_.hidden_size; }
+  static std::string layer_prefix(int64_t i) { return "model.decoder.layers." + std::to_string(i) + "."; }
+
+  at::Tensor attention(const std::string& p, const at::Tensor& xn, const at::Tensor& kept) {
+    const int64_t nh = config_.num_heads, hd = config_.head_dim;
+    const double s = lora_cfg_.scale();
+    const at::Tensor xs = kept.defined() ? xn.index_select(0, kept) : xn;
+    const int64_t S = xs.size(0);
+    const std::string a = p + "self_attn.";
+    auto proj = [&](const char* n) {
+      return lora_linear(xs, w(a + n + ".weight"), w(a + n + ".bias"), lora_for(a + n), s).view({S, nh, hd}).transpose(0, 1).unsqueeze(0);
+    };
+    auto o = compat::scaled_dot_product_attention(proj("q_proj"), proj("k_proj"), proj("v_proj"), /*causal=*/true,
+                                                  1.0 / std::sqrt(static_cast<double>(hd)));
+    o = o.squeeze(0).transpose(0, 1).reshape({S, nh * hd});
+    auto out = lora_linear(o, w(a + "out_proj.weight"), w(a + "out_proj.bias"), lora_for(a + "out_proj"), s);
+    if (!kept.defined()) return out;
+    return at::zeros({xn.size(0), out.size(1)}, out.options()).index_copy(0, kept, out);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<CausalLM> make_opt(const ModelConfig& cfg, const ModelOptions& opt, const std::string& ckpt, uint64_t seed) {
+  return std::make_unique<Opt>(cfg, opt, ckpt, seed);
+}
+
+}  // namespace jenga::core

@@ -1,0 +1,65 @@
+#include "jenga/core/train/trainer.hpp"
+
+#include "jenga/core/train/loss.hpp"
+
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/optim/adamw.h>
+
+#include <cmath>
+
+namespace jenga::core {
+
+Trainer::Trainer(CausalLM& model, TrainConfig cfg)
+    : model_(model), cfg_(std::move(cfg)), profiler_(model.options().device) {
+  const auto params = model_.trainable_parameters();
+  if (params.empty()) throw Error("Trainer: the model has no trainable parameters (add LoRA adapters first)");
+  if (cfg_.schedule != "constant" && cfg_.schedule != "cosine") throw Error(msg("Trainer: unknown schedule '", cfg_.schedule, "'"));
+  if (cfg_.schedule == "cosine" && cfg_.total_steps <= cfg_.warmup_steps)
+    throw Error(msg("Trainer: cosine schedule needs total_steps > warmup_steps, got ", cfg_.total_steps, " <= ", cfg_.warmup_steps));
+  opt_ = std::make_unique<torch::optim::AdamW>(
+      params, torch::optim::AdamWOptions(cfg_.lr).betas({cfg_.beta1, cfg_.beta2}).eps(cfg_.eps).weight_decay(cfg_.weight_decay));
+}
+
+Trainer::~Trainer() = default;
+
+double Trainer::lr_at(int64_t step) const {
+  if (step < cfg_.warmup_steps) return cfg_.lr * static_cast<double>(step + 1) / static_cast<double>(cfg_.warmup_steps);
+  if (cfg_.schedule == "constant") return cfg_.lr;
+  const double progress = static_cast<double>(step - cfg_.warmup_steps) / static_cast<double>(cfg_.total_steps - cfg_.warmup_steps);
+  return cfg_.lr * 0.5 * (1.0 + std::cos(M_PI * std::min(1.0, progress)));
+}
+
+StepResult Trainer::step(const torch::Tensor& ids, const LayerHooks& hooks) {
+  StepResult r;
+  r.step = step_;
+  r.lr = lr_at(step_);
+  for (auto& group : opt_->param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(r.lr);
+
+  const auto device = model_.options().device;
+  const auto ids_dev = ids.to(device);
+  const auto labels = next_token_labels(ids_dev);
+  profiler_.begin_step();
+  const auto hidden = model_.forward_hidden(ids_dev, hooks);
+  const auto loss = cfg_.segmented_loss ? segmented_lm_loss(hidden, model_.lm_head_weight(), labels, cfg_.loss_chunk)
+                                        : dense_lm_loss(hidden, model_.lm_head_weight(), labels);
+  profiler_.end_phase("forward");
+  loss.backward();
+  profiler_.end_phase("backward");
+  const auto params = model_.trainable_parameters();
+  // Clipping reads the norm back to the host (one sync, inside the optimizer phase).
+  const double norm = cfg_.grad_clip > 0 ? torch::nn::utils::clip_grad_norm_(params, cfg_.grad_clip) : 0.0;
+  opt_->step();
+  opt_->zero_grad();
+  profiler_.end_phase("optimizer");
+  r.phase_ms = profiler_.phase_ms();  // synchronises
+  r.phase_memory = profiler_.phase_memory();
+  r.peak = profiler_.step_peak();
+  r.loss = loss.item<double>();
+  r.grad_norm = norm;
+  if (!std::isfinite(r.loss) || !std::isfinite(r.grad_norm))
+    throw DivergedError(msg("step ", step_, ": loss ", r.loss, ", gradient norm ", r.grad_norm));
+  ++step_;
+  return r;
+}
+
+}  // namespace jenga::core

@@ -1,0 +1,133 @@
+// `train-bench`: LoRA fine-tuning steps on random tokens; per-step time and memory, then a
+// summary (peak memory, median step time, throughput, MFU). Params:
+//   seq_len (required), method (base), steps (6), warmup (2: excluded from medians, not from
+//   the peak), checkpointing (false), dtype (bf16|fp32), lora_rank (8), lora_alpha (16),
+//   lora_targets ([q,k,v,o]), loss (segmented|dense), loss_chunk (2048), seed (0),
+//   rope_linear_factor (auto: seq_len / max_position_embeddings when longer, else 1),
+//   peak_tflops (measured matmul peak, for MFU; see task gemm-peak).
+#include "model_source.hpp"
+#include "task.hpp"
+
+#include "jenga/core/error.hpp"
+#include "jenga/core/model/causal_lm.hpp"
+#include "jenga/core/runtime/device.hpp"
+#include "jenga/core/train/trainer.hpp"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <algorithm>
+
+namespace jenga::worker {
+namespace {
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+// CPU runs have no allocator statistics: their memory fields are null (missing), never 0.
+Json mem_json(const core::MemoryStats& m, bool measured) {
+  if (!measured) return Json{{"allocated", nullptr}, {"peak_allocated", nullptr}, {"reserved", nullptr}, {"peak_reserved", nullptr}};
+  return Json{{"allocated", m.allocated}, {"peak_allocated", m.peak_allocated}, {"reserved", m.reserved}, {"peak_reserved", m.peak_reserved}};
+}
+
+// FLOPs of one LoRA step with a frozen base (no weight gradients): matmuls 2·N·S forward and
+// 2·N·S backward (input gradients only); causal attention 2·S²·heads·head_dim·layers forward
+// and twice that backward. Recomputation (checkpointing) is not counted, as MFU conventions go.
+double step_flops(const core::ModelConfig& c, int64_t S) {
+  const bool opt = c.family == core::Family::Opt;
+  const double E = static_cast<double>(opt && c.word_embed_proj_dim > 0 ? c.word_embed_proj_dim : c.hidden_size);
+  const double table = static_cast<double>(c.vocab_size) * E;
+  // Lookups are not matmuls (token and OPT position tables); the LM head is, tied or not.
+  double matmul_params = static_cast<double>(c.num_params()) - table;
+  if (opt) matmul_params -= static_cast<double>(c.max_position_embeddings + 2) * static_cast<double>(c.hidden_size);
+  if (c.tie_word_embeddings || opt) matmul_params += table;
+  const double matmul = 4.0 * matmul_params * static_cast<double>(S);
+  const double attn = 3.0 * 2.0 * static_cast<double>(S) * static_cast<double>(S) * static_cast<double>(c.num_heads * c.head_dim * c.num_layers);
+  return matmul + attn;
+}
+
+}  // namespace
+
+Json task_train_bench(TaskContext& ctx) {
+  const auto& p = ctx.params;
+  require_known_params(p, {"seq_len", "method", "steps", "warmup", "checkpointing", "dtype", "lora_rank", "lora_alpha",
+                           "lora_targets", "loss", "loss_chunk", "seed", "rope_linear_factor", "peak_tflops"},
+                       "train-bench");
+  if (!p.contains("seq_len")) throw core::Error("train-bench: params.seq_len is required");
+  const int64_t S = p["seq_len"].get<int64_t>();
+  const std::string method = p.value("method", std::string("base"));
+  if (method != "base") throw core::Error(core::msg("train-bench: method '", method, "' is not built yet (only base)"));
+  const int steps = p.value("steps", 6), warmup = p.value("warmup", 2);
+  if (S < 2 || steps <= warmup || warmup < 0) throw core::Error(core::msg("train-bench: need seq_len >= 2 and steps > warmup >= 0"));
+
+  const auto src = resolve_model(ctx);
+  core::ModelOptions mo;
+  mo.device = core::select_device(ctx.device);
+  core::apply_memory_cap_from_env(mo.device);
+  const std::string dtype = p.value("dtype", std::string("bf16"));
+  if (dtype != "bf16" && dtype != "fp32") throw core::Error(core::msg("train-bench: dtype must be bf16 or fp32, got ", dtype));
+  mo.dtype = dtype == "bf16" ? at::kBFloat16 : at::kFloat;
+  mo.gradient_checkpointing = p.value("checkpointing", false);
+  const double auto_factor = S > src.config.max_position_embeddings && src.config.family == core::Family::Llama
+                                 ? static_cast<double>(S) / static_cast<double>(src.config.max_position_embeddings) : 1.0;
+  mo.rope_linear_factor = p.value("rope_linear_factor", auto_factor);
+  if (src.config.family == core::Family::Opt && S > src.config.max_position_embeddings)
+    throw core::Error(core::msg("train-bench: OPT has learned positions up to ", src.config.max_position_embeddings, "; seq_len ", S, " needs extended position embeddings"));
+
+  const uint64_t seed = p.value("seed", 0);
+  auto model = core::make_causal_lm(src.config, mo, src.checkpoint, seed);
+  core::LoraConfig lc;
+  lc.rank = p.value("lora_rank", 8);
+  lc.alpha = p.value("lora_alpha", 16.0);
+  if (p.contains("lora_targets")) lc.targets = p["lora_targets"].get<std::vector<std::string>>();
+  model->add_lora(lc, seed + 1);
+
+  core::TrainConfig tc;
+  tc.segmented_loss = p.value("loss", std::string("segmented")) == "segmented";
+  tc.loss_chunk = p.value("loss_chunk", 2048);
+  core::Trainer trainer(*model, tc);
+  const auto weights = core::memory_stats(mo.device);
+
+  const bool measured = mo.device.is_cuda();
+  auto gen = at::detail::createCPUGenerator(seed + 2);
+  std::vector<double> fwd, bwd, opt, total;
+  core::MemoryStats peak;
+  double last_loss = 0;
+  for (int i = 0; i < steps; ++i) {
+    const auto ids = at::randint(src.config.vocab_size, {S}, gen, at::TensorOptions().dtype(at::kLong));
+    const auto r = trainer.step(ids);
+    Json phase = Json::object();
+    double sum = 0;
+    for (const auto& [n, ms] : r.phase_ms) { phase[n] = ms; sum += ms; }
+    phase["total"] = sum;
+    Json mem = mem_json(r.peak, measured);
+    for (const auto& [n, m] : r.phase_memory) mem[n + "_allocated"] = measured ? Json(m.allocated) : Json(nullptr);
+    emit(protocol::make_step(i, phase, mem, {{"loss", r.loss}, {"grad_norm", r.grad_norm}, {"lr", r.lr}, {"warmup", i < warmup}, {"tokens", S}}));
+    peak.peak_allocated = std::max(peak.peak_allocated, r.peak.peak_allocated);
+    peak.peak_reserved = std::max(peak.peak_reserved, r.peak.peak_reserved);
+    last_loss = r.loss;
+    if (i >= warmup) {
+      fwd.push_back(r.phase_ms[0].second);
+      bwd.push_back(r.phase_ms[1].second);
+      opt.push_back(r.phase_ms[2].second);
+      total.push_back(sum);
+    }
+  }
+  const double step_ms = median(total);
+  const auto mib = [&](double v) { return measured ? Json(v) : Json(nullptr); };
+  Json s{{"peak_allocated_mib", mib(peak.peak_allocated)}, {"peak_reserved_mib", mib(peak.peak_reserved)},
+         {"weights_mib", mib(weights.allocated)}, {"step_ms", step_ms}, {"forward_ms", median(fwd)},
+         {"backward_ms", median(bwd)}, {"optimizer_ms", median(opt)}, {"tokens_per_s", 1000.0 * S / step_ms},
+         {"model_tflops", step_flops(src.config, S) / (step_ms * 1e-3) / 1e12}, {"final_loss", last_loss},
+         {"base_params", src.config.num_params()}, {"kept_fraction", 1.0}};
+  int64_t lora_params = 0;
+  for (const auto& t : model->trainable_parameters()) lora_params += t.numel();
+  s["lora_params"] = lora_params;
+  if (p.contains("peak_tflops")) s["mfu"] = s["model_tflops"].get<double>() / p["peak_tflops"].get<double>();
+  return s;
+}
+
+}  // namespace jenga::worker
