@@ -15,14 +15,14 @@ peak=$(python3 -c 'import json,sys; [print(r["values"]["tflops"]) for r in map(j
 echo "bf16 matmul peak: $peak TFLOP/s"
 : > "$out/ours.jsonl"
 for model in llama2-7b llama3-8b; do
-  for point in "4096 false" "8192 false" "16384 true" "32768 true"; do
+  for point in "4096 false" "8192 false" "16384 false" "16384 true" "32768 true"; do
     set -- $point
     params="{\"seq_len\":$1,\"checkpointing\":$2,\"steps\":$steps,\"warmup\":1,\"peak_tflops\":$peak}"
     spec="{\"name\":\"$model\",\"hf_config\":\"configs/models/hf/$model/config.json\"}"
-    $W train-bench --params "$params" --model-spec "$spec" 2>&1 | sed "s/^{\"event\"/{\"model\":\"$model\",\"seq\":$1,\"ckpt\":$2,\"event\"/" >> "$out/ours.jsonl"
+    timeout 150 $W train-bench --params "$params" --model-spec "$spec" 2>&1 | sed "s/^{\"event\"/{\"model\":\"$model\",\"seq\":$1,\"ckpt\":$2,\"event\"/" >> "$out/ours.jsonl"
   done
 done
 if [ $ours_only = 0 ]; then
-  PYTHONUNBUFFERED=1 python3 bench/anchors/hf_peft_baseline.py > "$out/hf.jsonl" 2> "$out/hf.stderr"
+  PYTHONUNBUFFERED=1 timeout ${HF_TIMEOUT:-300} python3 bench/anchors/hf_peft_baseline.py > "$out/hf.jsonl" 2> "$out/hf.stderr"
 fi
 python3 bench/core/compare_dense.py "$out/ours.jsonl" "$out/hf.jsonl" | tee "$out/table.md"
