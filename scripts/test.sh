@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
-ctest --test-dir build --output-on-failure -j "$(nproc)" --timeout 600
+JENGA_REQUIRE_GNUPLOT=1 ctest --test-dir build --output-on-failure -j "$(nproc)" --timeout 600

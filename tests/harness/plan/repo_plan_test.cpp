@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <functional>
 #include <set>
 
@@ -47,9 +49,13 @@ TEST(RepoPlan, SmokeExpandsToMethodTimesLengths) {
   for (const auto& name : jenga::harness::yaml_stems(kRoot + "/configs/profiles")) {
     const auto p = jenga::harness::find_profile(kRoot, name);
     const auto runs = jenga::harness::expand(smoke, p);
-    ASSERT_EQ(runs.size(), 2 * p.sizes.at("lengths").size()) << name;
-    EXPECT_EQ(runs.front().params.at("method"), "base");
-    EXPECT_EQ(runs.back().params.at("method"), "jenga");
+    const auto axis = std::find_if(smoke.matrix.sweep.begin(), smoke.matrix.sweep.end(),
+                                   [](const auto& a) { return a.first == "method"; });
+    ASSERT_NE(axis, smoke.matrix.sweep.end());
+    const auto& methods = axis->second;
+    ASSERT_EQ(runs.size(), methods.size() * p.sizes.at("lengths").size()) << name;
+    EXPECT_EQ(runs.front().params.at("method"), methods.front());
+    EXPECT_EQ(runs.back().params.at("method"), methods.back());
     EXPECT_EQ(runs.front().params.at("seq_len"), p.sizes.at("lengths").front());
     EXPECT_EQ(runs.front().params.at("model"), "tiny-llama");
     EXPECT_EQ(runs.front().params.at("steps"), name == "cpu" ? 3 : 5);

@@ -38,7 +38,7 @@ Drawn draw(const std::string& experiment, const std::string& id, bool render,
   PlotOptions opt;
   opt.repo_root = w.root;
   opt.out_dir = scratch_dir("plot-out");
-  opt.render = render;
+  opt.render = render && gnuplot_available();
   const auto results = plot_figures(*w.store, {{&exp, &*it}}, opt);
   Drawn d;
   d.result = results.at(0);
@@ -86,7 +86,7 @@ int block_index(const std::string& dat, const std::string& header) {
 }
 
 void expect_images(const Drawn& d, const std::string& id) {
-  if (find_on_path("gnuplot").empty()) GTEST_SKIP() << "gnuplot not on PATH: rendering not checked";
+  if (!gnuplot_available()) GTEST_SKIP() << "gnuplot not on PATH: rendering not checked";
   ASSERT_EQ(d.result.error, "") << d.gp;
   const fs::path png = d.dir / (id + ".png"), pdf = d.dir / (id + ".pdf");
   ASSERT_TRUE(fs::exists(png));
@@ -285,6 +285,7 @@ TEST(PlotFigures, AnExperimentWithoutRunsDrawsAnEmptyFrameSayingSo) {
   opt.repo_root = w.root;
   opt.out_dir = scratch_dir("plot-empty");
   opt.profile = "h100";  // planned under it: every run "not run"
+  opt.render = gnuplot_available();
   const auto r = plot_figures(*w.store, {{&exp, &exp.figures[0]}}, opt).at(0);
   EXPECT_EQ(r.error, "");
   const std::string sources = read_text(fs::path(opt.out_dir) / "ablations" / "predictor-loss.sources.txt");
@@ -302,7 +303,7 @@ TEST(PlotFigures, EveryTypeDrawsWhenNoRunMatches) {
            {"fig-predictor", "predictor-loss"}, {"fig-segment", "segment-timeline"}, {"fig-niah", "niah-heatmap"}}) {
     const Drawn d = draw(experiment, id, true, [](FigureSpec& f) { f.filter = Json{{"model", "no-such-model"}}; });
     EXPECT_NE(d.gp.find("\"no data\""), std::string::npos) << id;
-    if (find_on_path("gnuplot").empty()) continue;
+    if (!gnuplot_available()) continue;
     EXPECT_EQ(d.result.error, "") << id << "\n" << d.gp;
     EXPECT_TRUE(fs::exists(d.dir / (id + ".png"))) << id;
     for (const std::string& warning : d.result.warnings) EXPECT_EQ(warning.rfind("gnuplot:", 0), std::string::npos) << id << ": " << warning;
@@ -320,7 +321,7 @@ TEST(PlotDataFile, AnEmptyBlockKeepsTheIndicesOfTheBlocksAfterIt) {
   dat.row({"2", "50"});
   EXPECT_EQ(third, 2);
   EXPECT_NE(dat.text().find("# (no rows)\nNaN\tNaN\n"), std::string::npos) << dat.text();
-  if (find_on_path("gnuplot").empty()) GTEST_SKIP() << "gnuplot not on PATH";
+  if (!gnuplot_available()) GTEST_SKIP() << "gnuplot not on PATH";
   const std::string dir = scratch_dir("datafile");
   std::ofstream(dir + "/d.dat") << dat.text();
   std::ofstream(dir + "/s.gp") << "set print \"-\"\nstats 'd.dat' index 2 using 2 nooutput\nprint STATS_mean\n";
@@ -339,7 +340,7 @@ TEST(PlotFigures, SelectionByIdExperimentAndPaperId) {
 }
 
 TEST(PlotFigures, GnuplotFailureIsReportedAndLeavesNoStalePicture) {
-  if (find_on_path("gnuplot").empty()) GTEST_SKIP() << "gnuplot not on PATH";
+  if (!gnuplot_available()) GTEST_SKIP() << "gnuplot not on PATH";
   FixtureWorld& w = fixture_world();
   const Experiment& exp = w.experiment("fig-predictor");
   PlotOptions opt;

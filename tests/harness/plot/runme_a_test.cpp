@@ -39,6 +39,7 @@ std::string quoted(const std::string& s) { return "'" + s + "'"; }
 TEST(PlotRunmeA, FixtureTreeGivesEveryFigureTypeAndTable) {
   const std::string jenga = jenga_binary();
   if (!fs::exists(jenga)) GTEST_SKIP() << "no jenga binary at " << jenga << " (build target jenga, or set JENGA_BIN)";
+  if (!gnuplot_available()) GTEST_SKIP() << "gnuplot not on PATH: RUNME-a.sh cannot draw here";
   const auto help = run(quoted(jenga) + " --help");
   ASSERT_NE(help.second.find("\n  plot"), std::string::npos)
       << "jenga does not dispatch `plot`: add cmd_plot/cmd_table to harness/cli/main.cpp and commands.hpp";
