@@ -4,6 +4,7 @@
 #include "jenga/core/io/safetensors.hpp"
 
 #include "io/dtype_names.hpp"
+#include "io/posix_files.hpp"
 #include "jenga/core/error.hpp"
 
 #include <ATen/ATen.h>
@@ -17,7 +18,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <optional>
@@ -26,7 +26,6 @@ namespace jenga::core {
 namespace {
 
 using nlohmann::json;
-namespace fs = std::filesystem;
 
 constexpr uint64_t kMaxHeaderBytes = 100ull << 20;  // the limit the reference implementation uses
 constexpr int kMaxJsonDepth = 16;                   // a valid header nests 3 deep
@@ -236,50 +235,49 @@ torch::Tensor SafetensorsFile::load(const std::string& name, torch::Device devic
 // Checkpoint
 
 Checkpoint::Checkpoint(const std::string& dir) : dir_(dir) {
-  const fs::path d(dir);
-  if (!fs::is_directory(d)) throw Error(msg(dir, ": checkpoint directory does not exist"));
-  const auto single = d / "model.safetensors";
-  const auto index = d / "model.safetensors.index.json";
+  if (!posix_files::is_directory(dir)) throw Error(msg(dir, ": checkpoint directory does not exist"));
+  const std::string single = dir + "/model.safetensors";
+  const std::string index = dir + "/model.safetensors.index.json";
   // transformers prefers the single file when both exist; so do we.
-  if (fs::is_regular_file(single)) {
-    files_.push_back(std::make_unique<SafetensorsFile>(single.string()));
+  if (posix_files::is_regular_file(single)) {
+    files_.push_back(std::make_unique<SafetensorsFile>(single));
     for (const auto& n : files_[0]->names()) where_[n] = 0;
     return;
   }
-  if (!fs::is_regular_file(index))
+  if (!posix_files::is_regular_file(index))
     throw Error(msg(dir, ": no model.safetensors or model.safetensors.index.json in the checkpoint directory"));
 
   json j;
   {
     std::ifstream f(index);
-    if (!f) throw Error(msg(index.string(), ": cannot open"));
+    if (!f) throw Error(msg(index, ": cannot open"));
     try {
       j = json::parse(f);
     } catch (const json::exception& e) {
-      throw Error(msg(index.string(), ": not valid JSON (", e.what(), ")"));
+      throw Error(msg(index, ": not valid JSON (", e.what(), ")"));
     }
   }
   if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
-    throw Error(msg(index.string(), ": expected an object with a \"weight_map\" object"));
-  if (j["weight_map"].empty()) throw Error(msg(index.string(), ": weight_map is empty"));
+    throw Error(msg(index, ": expected an object with a \"weight_map\" object"));
+  if (j["weight_map"].empty()) throw Error(msg(index, ": weight_map is empty"));
 
   std::map<std::string, size_t> shard_slot;
   for (const auto& [name, file_json] : j["weight_map"].items()) {
-    if (!file_json.is_string()) throw Error(msg(index.string(), ": weight_map entry for '", name, "' is not a string"));
+    if (!file_json.is_string()) throw Error(msg(index, ": weight_map entry for '", name, "' is not a string"));
     const auto file = file_json.get<std::string>();
     // Shards live beside the index; a path elsewhere is a corrupt or hostile index.
     if (file.empty() || file.find('/') != std::string::npos || file.find('\\') != std::string::npos || file == "." || file == "..")
-      throw Error(msg(index.string(), ": shard name '", file, "' for tensor '", name, "' is not a plain file name"));
+      throw Error(msg(index, ": shard name '", file, "' for tensor '", name, "' is not a plain file name"));
     auto it = shard_slot.find(file);
     if (it == shard_slot.end()) {
-      const auto shard = d / file;
-      if (!fs::is_regular_file(shard))
-        throw Error(msg(index.string(), ": shard '", file, "' (holding tensor '", name, "') is missing from ", dir));
-      files_.push_back(std::make_unique<SafetensorsFile>(shard.string()));
+      const std::string shard = dir + "/" + file;
+      if (!posix_files::is_regular_file(shard))
+        throw Error(msg(index, ": shard '", file, "' (holding tensor '", name, "') is missing from ", dir));
+      files_.push_back(std::make_unique<SafetensorsFile>(shard));
       it = shard_slot.emplace(file, files_.size() - 1).first;
     }
     if (!files_[it->second]->contains(name))
-      throw Error(msg(index.string(), ": tensor '", name, "' is mapped to shard '", file, "', which does not contain it"));
+      throw Error(msg(index, ": tensor '", name, "' is mapped to shard '", file, "', which does not contain it"));
     where_[name] = it->second;
   }
 }
@@ -340,16 +338,12 @@ void save_safetensors(const std::string& path, const std::map<std::string, torch
         f.write(static_cast<const char*>(c.data_ptr()), static_cast<std::streamsize>(c.numel() * c.element_size()));
     f.flush();
     if (!f) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
+      posix_files::remove_file_quietly(tmp);
       throw Error(msg(path, ": write failed (disk full?)"));
     }
   }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    const auto why = ec.message();
-    fs::remove(tmp, ec);
+  if (const auto why = posix_files::rename_file(tmp, path); !why.empty()) {
+    posix_files::remove_file_quietly(tmp);
     throw Error(msg(path, ": cannot move ", tmp, " into place: ", why));
   }
 }

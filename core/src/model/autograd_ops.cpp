@@ -37,10 +37,13 @@ struct RmsNormFn : public torch::autograd::Function<RmsNormFn> {
     const auto& rstd = saved[1];
     const auto w = ctx->saved_data["w"].toTensor();
     const auto wide = wide_type(x.scalar_type());
-    const auto n = x.to(wide) * rstd;
-    const auto gn = (grads[0] * w).to(wide);
-    const auto dx = rstd * (gn - n * (gn * n).mean(-1, /*keepdim=*/true));
-    return {dx.to(x.scalar_type()), at::Tensor(), at::Tensor()};
+    // dx = rstd * (gn - n * mean(gn * n)), n = x * rstd, gn = dy * w; in place so that at most
+    // three [S, H] wide temporaries live at once.
+    auto n = x * rstd;  // promotes to rstd's wide type; never aliases the saved x
+    auto gn = (grads[0] * w).to(wide);
+    const auto dot = (gn * n).mean(-1, /*keepdim=*/true);
+    gn.sub_(n.mul_(dot)).mul_(rstd);
+    return {gn.to(x.scalar_type()), at::Tensor(), at::Tensor()};
   }
 };
 
@@ -50,15 +53,15 @@ struct SwiGluFn : public torch::autograd::Function<SwiGluFn> {
     return at::silu(g) * u;
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    // In the activations' own dtype, as autograd would do it for silu(g) * u: two [S, I]
+    // temporaries at most, where an fp32 formula needs six and triples the memory traffic.
     const auto saved = ctx->get_saved_variables();
-    const auto wide = wide_type(saved[0].scalar_type());
-    const auto gf = saved[0].to(wide);
-    const auto uf = saved[1].to(wide);
-    const auto dy = grads[0].to(wide);
-    const auto s = at::sigmoid(gf);
-    const auto du = dy * gf * s;
-    const auto dg = dy * uf * s * (1.0 + gf * (1.0 - s));
-    return {dg.to(saved[0].scalar_type()), du.to(saved[1].scalar_type())};
+    const auto& g = saved[0];
+    const auto& u = saved[1];
+    const auto& dy = grads[0];
+    auto du = at::silu(g).mul_(dy);
+    auto dg = at::silu_backward(dy * u, g);
+    return {dg, du};
   }
 };
 

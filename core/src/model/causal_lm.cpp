@@ -2,13 +2,13 @@
 
 #include "jenga/core/error.hpp"
 #include "jenga/core/io/safetensors.hpp"
+#include "io/posix_files.hpp"
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <filesystem>
 #include <fstream>
 #include <set>
 
@@ -106,7 +106,7 @@ std::vector<torch::Tensor> CausalLM::trainable_parameters() const {
 
 void CausalLM::save_adapter(const std::string& dir) const {
   if (lora_.empty()) throw Error(msg("save_adapter(", dir, "): the model has no LoRA adapters"));
-  std::filesystem::create_directories(dir);
+  posix_files::make_directories(dir);
   save_safetensors(dir + "/adapter_model.safetensors", lora_state(), {{"format", "pt"}});
   std::set<std::string> modules;
   for (const auto& [path, p] : lora_) modules.insert(module_name(path));

@@ -6,6 +6,13 @@
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/custom_function.h>
 
+#ifdef JENGA_CUDA_KERNELS
+#include "kernels/cuda_check.hpp"
+#include "kernels/softmax_xent.cuh"
+
+#include <ATen/cuda/CUDAContext.h>
+#endif
+
 namespace jenga::core {
 namespace {
 
@@ -17,55 +24,73 @@ void check_shapes(const at::Tensor& hidden, const at::Tensor& W, const at::Tenso
     throw Error(msg("lm loss: expected hidden [S, H], W [V, H], labels [S]; got ", hidden.sizes(), ", ", W.sizes(), ", ", labels.sizes()));
 }
 
-// Sum over valid rows of (logsumexp(logits) - logits[label]) for one chunk, in fp32.
-at::Tensor chunk_nll_sum(const at::Tensor& h, const at::Tensor& W, const at::Tensor& labels) {
-  const auto logits = at::linear(h, W).to(wide_type(h.scalar_type()));
+// One chunk of rows: returns the summed nll over valid rows (wide dtype scalar) and, when
+// `want_grad`, overwrites `logits` with d(sum nll)/d(logits) = softmax - onehot (zero on ignored
+// rows), in the logits' dtype. Fused CUDA kernel for GPU tensors; the reference formula elsewhere.
+at::Tensor chunk_nll_and_grad(at::Tensor& logits, const at::Tensor& labels, bool want_grad) {
+  const auto wide = wide_type(logits.scalar_type());
+#ifdef JENGA_CUDA_KERNELS
+  if (logits.is_cuda()) {
+    using kernels::ElementType;
+    const auto st = logits.scalar_type();
+    const ElementType et = st == at::kBFloat16 ? ElementType::BF16 : st == at::kHalf ? ElementType::F16 : ElementType::F32;
+    if (st == at::kBFloat16 || st == at::kHalf || st == at::kFloat) {
+      auto nll = at::empty({logits.size(0)}, logits.options().dtype(at::kFloat));
+      const auto lab = labels.contiguous();
+      kernels::check_cuda(kernels::softmax_xent_rows(logits.data_ptr(), et, lab.data_ptr<int64_t>(), nll.data_ptr<float>(),
+                                                     logits.size(0), logits.size(1), logits.stride(0), kIgnoreIndex,
+                                                     want_grad, at::cuda::getCurrentCUDAStream()),
+                          "segmented loss: softmax_xent_rows");
+      return nll.sum();
+    }
+  }
+#endif
   const auto valid = labels.ne(kIgnoreIndex);
-  const auto safe = labels.masked_fill(valid.logical_not(), 0);
-  const auto nll = at::logsumexp(logits, -1) - logits.gather(1, safe.unsqueeze(1)).squeeze(1);
-  return (nll * valid.to(nll.scalar_type())).sum();
+  const auto safe = labels.masked_fill(valid.logical_not(), 0).unsqueeze(1);
+  auto logp = at::log_softmax(logits.to(wide), -1);
+  const auto nll = (logp.gather(1, safe).squeeze(1).neg() * valid.to(wide)).sum();
+  if (want_grad) {
+    auto p = logp.exp_();
+    p.scatter_add_(1, safe, at::full({p.size(0), 1}, -1.0, p.options()));
+    p.mul_(valid.to(wide).unsqueeze(1));
+    logits.copy_(p);
+  }
+  return nll;
 }
 
+// The gradient is computed in the forward pass (fused linear cross-entropy): the loss ends the
+// graph, so d loss / d hidden is known up to the incoming scalar, and the head matmul need not be
+// recomputed in backward. Only dh [S, H] is kept; no [S, V] tensor outlives its chunk.
 struct SegmentedLossFn : public torch::autograd::Function<SegmentedLossFn> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& hidden, const at::Tensor& W, const at::Tensor& labels,
                             int64_t chunk) {
-    const int64_t S = hidden.size(0);
-    const auto count = labels.ne(kIgnoreIndex).sum().item<int64_t>();
+    const int64_t S = hidden.size(0), V = W.size(0);
+    const auto valid = labels.ne(kIgnoreIndex);
+    const auto count = valid.sum().item<int64_t>();
+    if (valid.logical_and(labels.lt(0).logical_or(labels.ge(V))).any().item<bool>())
+      throw Error(msg("lm loss: labels outside [0, ", V, ") other than ", kIgnoreIndex));
+    const bool want_grad = hidden.requires_grad();
     auto total = at::zeros({}, hidden.options().dtype(wide_type(hidden.scalar_type())));
+    at::Tensor dh = want_grad ? at::empty_like(hidden, at::MemoryFormat::Contiguous) : at::Tensor();
     for (int64_t s = 0; s < S; s += chunk) {
       const int64_t n = std::min(chunk, S - s);
-      total += chunk_nll_sum(hidden.narrow(0, s, n), W, labels.narrow(0, s, n));
+      auto logits = at::linear(hidden.narrow(0, s, n), W);
+      total += chunk_nll_and_grad(logits, labels.narrow(0, s, n), want_grad);
+      if (want_grad) {
+        auto out = dh.narrow(0, s, n);
+        at::mm_out(out, logits, W);
+      }
     }
-    ctx->save_for_backward({hidden, labels});
-    ctx->saved_data["W"] = W;
-    ctx->saved_data["chunk"] = chunk;
+    ctx->save_for_backward({dh});
     ctx->saved_data["count"] = count;
     return count > 0 ? total / static_cast<double>(count) : total;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    const auto saved = ctx->get_saved_variables();
-    const auto& hidden = saved[0];
-    const auto& labels = saved[1];
-    const auto W = ctx->saved_data["W"].toTensor();
-    const int64_t chunk = ctx->saved_data["chunk"].toInt();
+    const auto dh = ctx->get_saved_variables()[0];
     const int64_t count = ctx->saved_data["count"].toInt();
-    auto dh = at::zeros_like(hidden);
-    if (count == 0) return {dh, at::Tensor(), at::Tensor(), at::Tensor()};
-    const auto wide = wide_type(hidden.scalar_type());
-    const auto scale = grads[0].to(wide) / static_cast<double>(count);
-    for (int64_t s = 0; s < hidden.size(0); s += chunk) {
-      const int64_t n = std::min(chunk, hidden.size(0) - s);
-      const auto lab = labels.narrow(0, s, n);
-      const auto valid = lab.ne(kIgnoreIndex);
-      // d nll / d logits = softmax - onehot(label), zero on ignored rows.
-      auto p = at::softmax(at::linear(hidden.narrow(0, s, n), W).to(wide), -1);
-      p.scatter_add_(1, lab.masked_fill(valid.logical_not(), 0).unsqueeze(1),
-                     at::full({n, 1}, -1.0, p.options()));
-      p.mul_((valid.to(wide) * scale).unsqueeze(1));
-      dh.narrow(0, s, n).copy_(at::matmul(p.to(hidden.scalar_type()), W));
-    }
-    return {dh, at::Tensor(), at::Tensor(), at::Tensor()};
+    if (count == 0) return {at::zeros_like(dh), at::Tensor(), at::Tensor(), at::Tensor()};
+    return {dh * (grads[0] / static_cast<double>(count)), at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
 

@@ -54,7 +54,7 @@ void expect_error(F&& f, std::initializer_list<std::string> fragments) {
 TEST_F(CheckpointDir, SingleFile) {
   const auto w = at::randn({3, 2});
   save_safetensors(path("model.safetensors"), {{"w", w}, {"v", at::ones({1})}});
-  const Checkpoint ck(dir_.string());
+  const Checkpoint ck(dir_);
   EXPECT_EQ(ck.names(), (std::vector<std::string>{"v", "w"}));
   EXPECT_TRUE(ck.contains("w"));
   EXPECT_FALSE(ck.contains("x"));
@@ -64,7 +64,7 @@ TEST_F(CheckpointDir, SingleFile) {
 
 TEST_F(CheckpointDir, ShardedWithIndex) {
   write_sharded();
-  const Checkpoint ck(dir_.string());
+  const Checkpoint ck(dir_);
   EXPECT_EQ(ck.names(), (std::vector<std::string>{"a", "b", "c"}));
   EXPECT_TRUE(at::equal(ck.load("a", at::kCPU, at::kFloat), a_));
   EXPECT_TRUE(at::equal(ck.load("b", at::kCPU, at::kBFloat16), b_));
@@ -75,39 +75,39 @@ TEST_F(CheckpointDir, ShardedWithIndex) {
 TEST_F(CheckpointDir, MissingShardIsAnErrorNamingIt) {
   write_sharded();
   ASSERT_EQ(::unlink(path("model-00002-of-00002.safetensors").c_str()), 0);
-  expect_error([&] { Checkpoint ck(dir_.string()); }, {"model-00002-of-00002.safetensors", "'c'", "missing"});
+  expect_error([&] { Checkpoint ck(dir_); }, {"model-00002-of-00002.safetensors", "'c'", "missing"});
 }
 
 TEST_F(CheckpointDir, IndexPointingAtTheWrongShard) {
   write_sharded();
   index_["weight_map"]["c"] = "model-00001-of-00002.safetensors";
   write_index();
-  expect_error([&] { Checkpoint ck(dir_.string()); }, {"'c'", "model-00001-of-00002.safetensors", "does not contain"});
+  expect_error([&] { Checkpoint ck(dir_); }, {"'c'", "model-00001-of-00002.safetensors", "does not contain"});
 }
 
 TEST_F(CheckpointDir, IndexMustStayInTheDirectory) {
   write_sharded();
   index_["weight_map"]["c"] = "../elsewhere.safetensors";
   write_index();
-  expect_error([&] { Checkpoint ck(dir_.string()); }, {"../elsewhere.safetensors", "plain file name"});
+  expect_error([&] { Checkpoint ck(dir_); }, {"../elsewhere.safetensors", "plain file name"});
 }
 
 TEST_F(CheckpointDir, BadIndex) {
   write_bytes(path("model.safetensors.index.json"), "{ not json");
-  expect_error([&] { Checkpoint ck(dir_.string()); }, {"model.safetensors.index.json", "not valid JSON"});
+  expect_error([&] { Checkpoint ck(dir_); }, {"model.safetensors.index.json", "not valid JSON"});
   write_bytes(path("model.safetensors.index.json"), R"({"metadata": {}})");
-  expect_error([&] { Checkpoint ck(dir_.string()); }, {"model.safetensors.index.json", "weight_map"});
+  expect_error([&] { Checkpoint ck(dir_); }, {"model.safetensors.index.json", "weight_map"});
   write_bytes(path("model.safetensors.index.json"), R"({"weight_map": {"a": 3}})");
-  expect_error([&] { Checkpoint ck(dir_.string()); }, {"'a'", "not a string"});
+  expect_error([&] { Checkpoint ck(dir_); }, {"'a'", "not a string"});
 }
 
 TEST_F(CheckpointDir, CorruptShardIsReportedByFile) {
   write_sharded();
   write_bytes(path("model-00002-of-00002.safetensors"), "abc");
-  expect_error([&] { Checkpoint ck(dir_.string()); }, {"model-00002-of-00002.safetensors", "shorter than the 8-byte"});
+  expect_error([&] { Checkpoint ck(dir_); }, {"model-00002-of-00002.safetensors", "shorter than the 8-byte"});
 }
 
 TEST_F(CheckpointDir, EmptyOrMissingDirectory) {
-  expect_error([&] { Checkpoint ck(dir_.string()); }, {"no model.safetensors or model.safetensors.index.json"});
+  expect_error([&] { Checkpoint ck(dir_); }, {"no model.safetensors or model.safetensors.index.json"});
   expect_error([&] { Checkpoint ck(path("nope")); }, {"nope", "does not exist"});
 }

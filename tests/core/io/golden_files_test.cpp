@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <filesystem>
+#include "io/posix_files.hpp"
 #include <fstream>
 
 using jenga::core::Checkpoint;
@@ -27,7 +27,7 @@ nlohmann::json manifest() {
 }  // namespace
 
 TEST(GoldenFiles, ConfigsAndCheckpointsOfEveryCase) {
-  if (!std::filesystem::exists(kGolden + "/manifest.json")) GTEST_SKIP() << "no golden fixtures (scripts/make_golden_fixtures.py)";
+  if (!jenga::core::posix_files::is_regular_file(kGolden + "/manifest.json")) GTEST_SKIP() << "no golden fixtures (scripts/make_golden_fixtures.py)";
   const auto m = manifest();
   ASSERT_GE(m["cases"].size(), 5u);
   for (const auto& c : m["cases"]) {
@@ -40,7 +40,7 @@ TEST(GoldenFiles, ConfigsAndCheckpointsOfEveryCase) {
     int64_t numel = 0;
     for (const auto& n : ck.names()) numel += ck.load(n, at::kCPU, at::kFloat).numel();
     EXPECT_EQ(numel, cfg.num_params()) << "tied heads are not stored, so the file holds exactly the base parameters";
-    EXPECT_EQ(std::filesystem::exists(dir + "/model.safetensors.index.json"), c["sharded"].get<bool>());
+    EXPECT_EQ(jenga::core::posix_files::is_regular_file(dir + "/model.safetensors.index.json"), c["sharded"].get<bool>());
 
     std::ifstream in(dir + "/inputs.json");
     const auto inputs = nlohmann::json::parse(in);
@@ -54,7 +54,7 @@ TEST(GoldenFiles, ConfigsAndCheckpointsOfEveryCase) {
 }
 
 TEST(GoldenFiles, Transformers5RopeLayouts) {
-  if (!std::filesystem::exists(kGolden + "/manifest.json")) GTEST_SKIP() << "no golden fixtures";
+  if (!jenga::core::posix_files::is_regular_file(kGolden + "/manifest.json")) GTEST_SKIP() << "no golden fixtures";
   const auto l3 = ModelConfig::from_file(kGolden + "/llama3/config.json");
   EXPECT_EQ(l3.rope_theta, 500000.0);
   EXPECT_EQ(l3.rope_scaling.type, "llama3");
@@ -74,7 +74,7 @@ TEST(GoldenFiles, Transformers5RopeLayouts) {
 }
 
 TEST(GoldenFiles, PeftAdapterAndGradients) {
-  if (!std::filesystem::exists(kGolden + "/manifest.json")) GTEST_SKIP() << "no golden fixtures";
+  if (!jenga::core::posix_files::is_regular_file(kGolden + "/manifest.json")) GTEST_SKIP() << "no golden fixtures";
   const std::string dir = kGolden + "/llama3/lora";
   const SafetensorsFile adapter(dir + "/adapter_model.safetensors");
   const SafetensorsFile grads(dir + "/grads.safetensors");

@@ -1,11 +1,14 @@
 // A fresh temporary directory per test, removed afterwards, plus raw-byte file helpers for
-// hand-crafting (corrupt) safetensors files.
+// hand-crafting (corrupt) safetensors files. Directories are made and removed through POSIX
+// (io/posix_files.hpp says why std::filesystem is unsafe next to LibTorch).
 #pragma once
+
+#include "io/posix_files.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <filesystem>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <unistd.h>
@@ -16,18 +19,16 @@ class TempDirTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = std::filesystem::temp_directory_path() /
-           ("jenga_io_" + std::to_string(::getpid()) + "_" + info->test_suite_name() + "_" + info->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    const char* tmp = std::getenv("TMPDIR");
+    dir_ = std::string(tmp && *tmp ? tmp : "/tmp") + "/jenga_io_" + std::to_string(::getpid()) + "_" +
+           info->test_suite_name() + "_" + info->name();
+    core::posix_files::remove_tree(dir_);
+    core::posix_files::make_directories(dir_);
   }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  void TearDown() override { core::posix_files::remove_tree(dir_); }
+  std::string path(const std::string& name) const { return dir_ + "/" + name; }
 
-  std::filesystem::path dir_;
+  std::string dir_;
 };
 
 inline void write_bytes(const std::string& path, const std::string& bytes) {

@@ -1,6 +1,5 @@
 // Model behaviour on CPU: custom autograd ops against composite references, checkpointing and
-// token selection leaving results unchanged, segmented vs dense loss, LoRA gradients against
-// finite differences.
+// token selection leaving results unchanged, LoRA gradients against finite differences.
 #include "tiny_models.hpp"
 
 #include "jenga/core/error.hpp"
@@ -109,23 +108,6 @@ TEST(Model, EliminatedTokensPassThroughAttention) {
   const auto full = m->logits(ids, half);
   const auto prefix = m->logits(ids.narrow(0, 0, 16));
   EXPECT_LT(rel_err(full.narrow(0, 0, 16), prefix), 1e-12);
-}
-
-TEST(Loss, SegmentedEqualsDense) {
-  at::manual_seed(1);
-  auto h = at::randn({37, 16}, at::kDouble).requires_grad_(true);
-  auto W = at::randn({50, 16}, at::kDouble);
-  auto labels = at::randint(50, {37}, at::kLong);
-  labels[5] = core::kIgnoreIndex;
-  labels[36] = core::kIgnoreIndex;
-  auto dense = core::dense_lm_loss(h, W, labels);
-  auto gd = torch::autograd::grad({dense}, {h})[0];
-  for (int64_t chunk : {1, 8, 37, 100}) {
-    auto seg = core::segmented_lm_loss(h, W, labels, chunk);
-    EXPECT_NEAR(seg.item<double>(), dense.item<double>(), 1e-6) << chunk;  // fp32 logits inside
-    EXPECT_LT(rel_err(torch::autograd::grad({seg}, {h})[0], gd), 1e-5) << chunk;
-  }
-  EXPECT_THROW(core::segmented_lm_loss(h, W, labels.narrow(0, 0, 5)), core::Error);
 }
 
 TEST(Lora, GradientsMatchFiniteDifferences) {

@@ -8,7 +8,7 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
-#include <filesystem>
+#include "io/posix_files.hpp"
 #include <fstream>
 #include <unistd.h>
 
@@ -57,11 +57,11 @@ TEST(ConfigVsModel, NumParamsEqualsBuiltWeights) {
 }
 
 TEST(ConfigVsModel, SavedHfDirectoryLoadsBack) {
-  const auto dir = std::filesystem::temp_directory_path() / ("jenga_cfg_model_" + std::to_string(::getpid()));
+  const std::string dir = "/tmp/jenga_cfg_model_" + std::to_string(::getpid());
   for (const char* which : {"llama", "llama-tied-bias", "opt-pre", "opt-post"}) {
     SCOPED_TRACE(which);
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
+    jenga::core::posix_files::remove_tree(dir);
+    jenga::core::posix_files::make_directories(dir);
     const auto cfg = tiny(which);
     ModelOptions o;
     o.dtype = at::kFloat;
@@ -70,11 +70,11 @@ TEST(ConfigVsModel, SavedHfDirectoryLoadsBack) {
     std::map<std::string, at::Tensor> state;
     at::manual_seed(2);
     for (const auto& [name, t] : a->base_weights()) state[name] = t + 0.01 * at::randn_like(t);
-    jenga::core::save_safetensors((dir / "model.safetensors").string(), state, {{"format", "pt"}});
-    std::ofstream((dir / "config.json").string()) << cfg.to_json().dump(2);
+    jenga::core::save_safetensors(dir + "/model.safetensors", state, {{"format", "pt"}});
+    std::ofstream(dir + "/config.json") << cfg.to_json().dump(2);
 
-    const auto cfg2 = ModelConfig::from_file((dir / "config.json").string());
-    const auto b = jenga::core::make_causal_lm(cfg2, o, dir.string(), 0);
+    const auto cfg2 = ModelConfig::from_file(dir + "/config.json");
+    const auto b = jenga::core::make_causal_lm(cfg2, o, dir, 0);
     for (const auto& [name, t] : state) EXPECT_TRUE(at::equal(b->base_weights().at(name), t)) << name;
     const auto ids = at::randint(cfg.vocab_size, {12}, at::kLong);
     at::Tensor logits;
@@ -87,5 +87,5 @@ TEST(ConfigVsModel, SavedHfDirectoryLoadsBack) {
     EXPECT_EQ(logits.sizes(), (std::vector<int64_t>{12, cfg.vocab_size}));
     EXPECT_TRUE(at::isfinite(logits).all().item<bool>());
   }
-  std::filesystem::remove_all(dir);
+  jenga::core::posix_files::remove_tree(dir);
 }

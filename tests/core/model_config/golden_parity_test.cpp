@@ -13,7 +13,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <filesystem>
+#include "io/posix_files.hpp"
 #include <fstream>
 
 using jenga::core::ModelConfig;
@@ -59,7 +59,7 @@ std::vector<std::string> case_names() {
 std::vector<std::string> lora_case_names() {
   std::vector<std::string> out;
   for (const auto& n : case_names())
-    if (std::filesystem::exists(kGolden + "/" + n + "/lora/adapter_model.safetensors")) out.push_back(n);
+    if (jenga::core::posix_files::is_regular_file(kGolden + "/" + n + "/lora/adapter_model.safetensors")) out.push_back(n);
   return out;
 }
 

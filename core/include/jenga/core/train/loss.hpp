@@ -11,8 +11,9 @@ constexpr int64_t kIgnoreIndex = -100;
 // labels[i] = ids[i + 1]; the last position is ignored. ids: int64 [S].
 torch::Tensor next_token_labels(const torch::Tensor& ids);
 
-// Segmented: `chunk` rows at a time, so the [S, vocab] fp32 logits never exist at once; backward
-// recomputes each chunk's logits. W (the LM head) is frozen. hidden [S, H], W [V, H], labels [S].
+// Segmented: `chunk` rows at a time, so no [S, vocab] tensor exists at once; when hidden requires
+// grad, d loss/d hidden is formed chunk by chunk in the forward pass (fused linear cross-entropy).
+// W (the LM head) is frozen. hidden [S, H], W [V, H], labels [S] in [0, V) or -100.
 torch::Tensor segmented_lm_loss(const torch::Tensor& hidden, const torch::Tensor& W, const torch::Tensor& labels,
                                 int64_t chunk = 2048);
 
