@@ -4,13 +4,17 @@
 //   the peak), checkpointing (false), dtype (bf16|fp32), lora_rank (8), lora_alpha (16),
 //   lora_targets ([q,k,v,o]), loss (segmented|dense), loss_chunk (2048), seed (0),
 //   rope_linear_factor (auto: seq_len / max_position_embeddings when longer, else 1),
-//   peak_tflops (measured matmul peak, for MFU; see task gemm-peak).
+//   peak_tflops (measured matmul peak, for MFU; see task gemm-peak), data (a token file: real text
+//   instead of random tokens), data_format (auto|uint16|uint32), lr (2e-5), schedule
+//   (constant|cosine), grad_clip (1.0), timeline (false: per-layer allocation timeline as
+//   metric records "mem_allocated_mib" tagged {step, t_ms, label}).
 #include "model_source.hpp"
 #include "task.hpp"
 
 #include "jenga/core/error.hpp"
 #include "jenga/core/model/causal_lm.hpp"
 #include "jenga/core/runtime/device.hpp"
+#include "jenga/core/train/token_file.hpp"
 #include "jenga/core/train/trainer.hpp"
 
 #include <ATen/ATen.h>
@@ -54,7 +58,8 @@ double step_flops(const core::ModelConfig& c, int64_t S) {
 Json task_train_bench(TaskContext& ctx) {
   const auto& p = ctx.params;
   require_known_params(p, {"seq_len", "method", "steps", "warmup", "checkpointing", "dtype", "lora_rank", "lora_alpha",
-                           "lora_targets", "loss", "loss_chunk", "seed", "rope_linear_factor", "peak_tflops"},
+                           "lora_targets", "loss", "loss_chunk", "seed", "rope_linear_factor", "peak_tflops",
+                           "data", "data_format", "lr", "schedule", "grad_clip", "timeline"},
                        "train-bench");
   if (!p.contains("seq_len")) throw core::Error("train-bench: params.seq_len is required");
   const int64_t S = p["seq_len"].get<int64_t>();
@@ -88,7 +93,21 @@ Json task_train_bench(TaskContext& ctx) {
   core::TrainConfig tc;
   tc.segmented_loss = p.value("loss", std::string("segmented")) == "segmented";
   tc.loss_chunk = p.value("loss_chunk", 2048);
+  tc.lr = p.value("lr", tc.lr);
+  tc.schedule = p.value("schedule", tc.schedule);
+  tc.grad_clip = p.value("grad_clip", tc.grad_clip);
+  tc.warmup_steps = warmup;
+  tc.total_steps = steps;
+  tc.timeline = p.value("timeline", false);
   core::Trainer trainer(*model, tc);
+  std::unique_ptr<core::TokenFile> data;
+  if (p.contains("data")) {
+    const std::string fmt = p.value("data_format", std::string("auto"));
+    if (fmt != "auto" && fmt != "uint16" && fmt != "uint32")
+      throw core::Error(core::msg("train-bench: data_format must be auto, uint16 or uint32, got ", fmt));
+    const auto w = fmt == "uint16" ? core::TokenFile::Width::U16 : fmt == "uint32" ? core::TokenFile::Width::U32 : core::TokenFile::Width::Auto;
+    data = std::make_unique<core::TokenFile>(p["data"].get<std::string>(), w, src.config.vocab_size);
+  }
   const auto weights = core::memory_stats(mo.device);
 
   const bool measured = mo.device.is_cuda();
@@ -97,8 +116,13 @@ Json task_train_bench(TaskContext& ctx) {
   core::MemoryStats peak;
   double last_loss = 0;
   for (int i = 0; i < steps; ++i) {
-    const auto ids = at::randint(src.config.vocab_size, {S}, gen, at::TensorOptions().dtype(at::kLong));
+    const auto ids = data ? data->sequence(i, S, seed) : at::randint(src.config.vocab_size, {S}, gen, at::TensorOptions().dtype(at::kLong));
     const auto r = trainer.step(ids);
+    for (const auto& pt : r.timeline) {
+      auto rec = protocol::make_metric("mem_allocated_mib", pt.allocated_mib, "MiB", {{"step", i}, {"t_ms", pt.t_ms}, {"label", pt.label}});
+      if (!measured) rec["value"] = nullptr;  // CPU: no allocator statistics
+      emit(rec);
+    }
     Json phase = Json::object();
     double sum = 0;
     for (const auto& [n, ms] : r.phase_ms) { phase[n] = ms; sum += ms; }

@@ -3,13 +3,13 @@
 // rows labelled `ignore_index` become zero with nll 0. Torch-free so nvcc compiles it alone.
 #pragma once
 
+#include "kernels/element_type.hpp"
+
 #include <cuda_runtime.h>
 
 #include <cstdint>
 
 namespace jenga::core::kernels {
-
-enum class ElementType { F32, F16, BF16 };
 
 // labels: int64 [rows] on the device; nll: fp32 [rows]. When write_grad is false the logits are
 // left untouched (evaluation). Returns the launch's error code.

@@ -50,6 +50,15 @@ void CausalLM::materialize(const std::vector<WeightSpec>& specs, const std::stri
   }
 }
 
+void CausalLM::mark_layer(const LayerHooks& hooks, int64_t i, const torch::Tensor& out) {
+  if (!hooks.mark) return;
+  hooks.mark("forward/layer " + std::to_string(i));
+  if (out.requires_grad()) {
+    auto mark = hooks.mark;
+    out.register_hook([mark, i](const torch::Tensor&) { mark("backward/layer " + std::to_string(i)); });
+  }
+}
+
 const torch::Tensor& CausalLM::w(const std::string& name) const {
   const auto it = weights_.find(name);
   if (it == weights_.end()) throw Error(msg("model has no weight '", name, "'"));

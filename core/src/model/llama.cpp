@@ -50,6 +50,7 @@ class Llama final : public CausalLM, public RecomputableLayers {
     for (int64_t i = 0; i < config_.num_layers; ++i) {
       const auto kept = hooks.select_tokens ? hooks.select_tokens(i, x) : at::Tensor();
       x = ckpt ? checkpointed_layer(this, i, x, kept) : run_layer(i, x, kept);
+      mark_layer(hooks, i, x);
     }
     return rms_norm(x, w("model.norm.weight"), config_.rms_norm_eps);
   }

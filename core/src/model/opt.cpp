@@ -62,6 +62,7 @@ class Opt final : public CausalLM, public RecomputableLayers {
     for (int64_t i = 0; i < config_.num_layers; ++i) {
       const auto kept = hooks.select_tokens ? hooks.select_tokens(i, x) : at::Tensor();
       x = ckpt ? checkpointed_layer(this, i, x, kept) : run_layer(i, x, kept);
+      mark_layer(hooks, i, x);
     }
     if (config_.opt_final_layer_norm)
       x = at::layer_norm(x, {config_.hidden_size}, w("model.decoder.final_layer_norm.weight"),

@@ -7,10 +7,8 @@
 #include <torch/csrc/autograd/custom_function.h>
 
 #ifdef JENGA_CUDA_KERNELS
-#include "kernels/cuda_check.hpp"
 #include "kernels/softmax_xent.cuh"
-
-#include <ATen/cuda/CUDAContext.h>
+#include "kernels/torch_bridge.hpp"
 #endif
 
 namespace jenga::core {
@@ -31,15 +29,14 @@ at::Tensor chunk_nll_and_grad(at::Tensor& logits, const at::Tensor& labels, bool
   const auto wide = wide_type(logits.scalar_type());
 #ifdef JENGA_CUDA_KERNELS
   if (logits.is_cuda()) {
-    using kernels::ElementType;
     const auto st = logits.scalar_type();
-    const ElementType et = st == at::kBFloat16 ? ElementType::BF16 : st == at::kHalf ? ElementType::F16 : ElementType::F32;
     if (st == at::kBFloat16 || st == at::kHalf || st == at::kFloat) {
+      const auto et = kernels::element_type(logits, "segmented loss");
       auto nll = at::empty({logits.size(0)}, logits.options().dtype(at::kFloat));
       const auto lab = labels.contiguous();
       kernels::check_cuda(kernels::softmax_xent_rows(logits.data_ptr(), et, lab.data_ptr<int64_t>(), nll.data_ptr<float>(),
                                                      logits.size(0), logits.size(1), logits.stride(0), kIgnoreIndex,
-                                                     want_grad, at::cuda::getCurrentCUDAStream()),
+                                                     want_grad, kernels::current_stream()),
                           "segmented loss: softmax_xent_rows");
       return nll.sum();
     }

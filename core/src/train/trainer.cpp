@@ -39,7 +39,15 @@ StepResult Trainer::step(const torch::Tensor& ids, const LayerHooks& hooks) {
   const auto ids_dev = ids.to(device);
   const auto labels = next_token_labels(ids_dev);
   profiler_.begin_step();
-  const auto hidden = model_.forward_hidden(ids_dev, hooks);
+  LayerHooks h = hooks;
+  if (cfg_.timeline) {
+    auto user = hooks.mark;
+    h.mark = [this, user](const std::string& label) {
+      profiler_.mark(label);
+      if (user) user(label);
+    };
+  }
+  const auto hidden = model_.forward_hidden(ids_dev, h);
   const auto loss = cfg_.segmented_loss ? segmented_lm_loss(hidden, model_.lm_head_weight(), labels, cfg_.loss_chunk)
                                         : dense_lm_loss(hidden, model_.lm_head_weight(), labels);
   profiler_.end_phase("forward");
@@ -54,6 +62,7 @@ StepResult Trainer::step(const torch::Tensor& ids, const LayerHooks& hooks) {
   r.phase_ms = profiler_.phase_ms();  // synchronises
   r.phase_memory = profiler_.phase_memory();
   r.peak = profiler_.step_peak();
+  if (cfg_.timeline) r.timeline = profiler_.timeline();
   r.loss = loss.item<double>();
   r.grad_norm = norm;
   if (!std::isfinite(r.loss) || !std::isfinite(r.grad_norm))

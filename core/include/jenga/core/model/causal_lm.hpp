@@ -33,6 +33,9 @@ struct LayerHooks {
   // Returns kept token indices (sorted, int64 on the model's device) for layer `layer`, given the
   // layer input [S, H]; an undefined tensor keeps every token.
   std::function<torch::Tensor(int64_t layer, const torch::Tensor& hidden)> select_tokens;
+  // Called with "forward/layer i" after each layer's forward and "backward/layer i" when the
+  // backward pass reaches that layer's output (the profiler's allocation timeline).
+  std::function<void(const std::string& label)> mark;
 };
 
 class CausalLM {
@@ -75,6 +78,8 @@ class CausalLM {
   // Fills weights_ from the checkpoint (shapes checked) or by seeded random init (N(0, 0.02)).
   void materialize(const std::vector<WeightSpec>& specs, const std::string& checkpoint_dir, uint64_t seed);
   const torch::Tensor& w(const std::string& name) const;  // Error if absent
+  // Reports layer i's forward to hooks.mark now, and its backward when the gradient of `out` is formed.
+  static void mark_layer(const LayerHooks& hooks, int64_t i, const torch::Tensor& out);
   torch::Tensor w_or_undefined(const std::string& name) const;
 
   // (module path in HF naming, e.g. "model.layers.3.self_attn.q_proj", short name "q") for every

@@ -12,6 +12,14 @@
 
 namespace jenga::core {
 
+// One point of the optional allocation timeline: what the allocator held when the step reached
+// `label` (e.g. "forward/layer 3"), at t_ms since the step began (device time on CUDA).
+struct TimelinePoint {
+  std::string label;
+  double t_ms = 0;
+  double allocated_mib = 0;
+};
+
 class StepProfiler {
  public:
   explicit StepProfiler(torch::Device device);
@@ -21,11 +29,15 @@ class StepProfiler {
 
   void begin_step();                       // resets the allocator peak, marks t0
   void end_phase(const std::string& name); // marks the end of a phase, records memory
+  // A timeline point (cheap: one event record and an allocator read, no sync).
+  void mark(const std::string& label);
   // Waits for the device and returns phase -> ms, in the order phases ended.
   std::vector<std::pair<std::string, double>> phase_ms();
   // Memory after each phase (MiB) and the step's peak.
   const std::vector<std::pair<std::string, MemoryStats>>& phase_memory() const { return memory_; }
   MemoryStats step_peak() const;
+  // The marks of this step, timed (call after phase_ms(), which synchronises).
+  std::vector<TimelinePoint> timeline() const;
 
  private:
   struct Impl;

@@ -31,6 +31,7 @@ struct TrainConfig {
   double grad_clip = 1.0;          // max global L2 norm; <= 0 disables
   bool segmented_loss = true;
   int64_t loss_chunk = 2048;
+  bool timeline = false;           // per-layer allocation timeline in StepResult::timeline
 };
 
 struct StepResult {
@@ -39,6 +40,7 @@ struct StepResult {
   std::vector<std::pair<std::string, double>> phase_ms;            // forward, backward, optimizer
   std::vector<std::pair<std::string, MemoryStats>> phase_memory;   // after each phase
   MemoryStats peak;                                                // over the whole step
+  std::vector<TimelinePoint> timeline;                             // when TrainConfig::timeline
 };
 
 class Trainer {
