@@ -1,6 +1,6 @@
 // `train-bench`: LoRA fine-tuning steps on random tokens; per-step time and memory, then a
 // summary (peak memory, median step time, throughput, MFU). Params:
-//   seq_len (required), method (base), steps (6), warmup (2: excluded from medians, not from
+//   seq_len (required), method (base | jenga), steps (6), warmup (2: excluded from medians, not from
 //   the peak), checkpointing (false), dtype (bf16|fp32), lora_rank (8), lora_alpha (16),
 //   lora_targets ([q,k,v,o]), loss (segmented|dense), loss_chunk (2048), seed (0),
 //   rope_linear_factor (auto: seq_len / max_position_embeddings when longer, else 1),
@@ -8,12 +8,16 @@
 //   instead of random tokens), data_format (auto|uint16|uint32), lr (2e-5), schedule
 //   (constant|cosine), grad_clip (1.0), timeline (false: per-layer allocation timeline as
 //   metric records "mem_allocated_mib" tagged {step, t_ms, label}).
+//   jenga: kept_fraction (0.4), first_sparse_layer (-1: auto), last_layer_dense (true),
+//   mlp_prune_ratio (0.8), mlp_prune_layers (all|sparse|none), selector (predictor|exact),
+//   predictors (a directory of trained predictors; default: seeded random init, for systems runs).
 #include "model_source.hpp"
 #include "task.hpp"
 
 #include "jenga/core/error.hpp"
 #include "jenga/core/model/causal_lm.hpp"
 #include "jenga/core/runtime/device.hpp"
+#include "jenga/core/sparsity/token_elimination.hpp"
 #include "jenga/core/train/token_file.hpp"
 #include "jenga/core/train/trainer.hpp"
 
@@ -59,12 +63,18 @@ Json task_train_bench(TaskContext& ctx) {
   const auto& p = ctx.params;
   require_known_params(p, {"seq_len", "method", "steps", "warmup", "checkpointing", "dtype", "lora_rank", "lora_alpha",
                            "lora_targets", "loss", "loss_chunk", "seed", "rope_linear_factor", "peak_tflops",
-                           "data", "data_format", "lr", "schedule", "grad_clip", "timeline"},
+                           "data", "data_format", "lr", "schedule", "grad_clip", "timeline", "kept_fraction",
+                           "first_sparse_layer", "last_layer_dense", "mlp_prune_ratio", "mlp_prune_layers", "selector",
+                           "predictors"},
                        "train-bench");
   if (!p.contains("seq_len")) throw core::Error("train-bench: params.seq_len is required");
   const int64_t S = p["seq_len"].get<int64_t>();
   const std::string method = p.value("method", std::string("base"));
-  if (method != "base") throw core::Error(core::msg("train-bench: method '", method, "' is not built yet (only base)"));
+  if (method != "base" && method != "jenga")
+    throw core::Error(core::msg("train-bench: method '", method, "' is not built yet (base, jenga)"));
+  if (method == "base")
+    for (const char* k : {"kept_fraction", "first_sparse_layer", "last_layer_dense", "mlp_prune_ratio", "mlp_prune_layers", "selector", "predictors"})
+      if (p.contains(k)) throw core::Error(core::msg("train-bench: '", k, "' applies to method jenga, not base"));
   const int steps = p.value("steps", 6), warmup = p.value("warmup", 2);
   if (S < 2 || steps <= warmup || warmup < 0) throw core::Error(core::msg("train-bench: need seq_len >= 2 and steps > warmup >= 0"));
 
@@ -100,6 +110,22 @@ Json task_train_bench(TaskContext& ctx) {
   tc.total_steps = steps;
   tc.timeline = p.value("timeline", false);
   core::Trainer trainer(*model, tc);
+  std::unique_ptr<core::TokenEliminator> elim;
+  core::LayerHooks hooks;
+  if (method == "jenga") {
+    core::EliminationConfig ec;
+    ec.kept_fraction = p.value("kept_fraction", ec.kept_fraction);
+    ec.first_sparse_layer = p.value("first_sparse_layer", ec.first_sparse_layer);
+    ec.last_layer_dense = p.value("last_layer_dense", ec.last_layer_dense);
+    ec.mlp_prune_ratio = p.value("mlp_prune_ratio", ec.mlp_prune_ratio);
+    ec.mlp_prune_layers = p.value("mlp_prune_layers", ec.mlp_prune_layers);
+    const std::string sel = p.value("selector", std::string("predictor"));
+    if (sel != "predictor" && sel != "exact") throw core::Error(core::msg("train-bench: selector must be predictor or exact, got ", sel));
+    elim = std::make_unique<core::TokenEliminator>(*model, ec, sel == "exact" ? core::TokenEliminator::Selector::Exact
+                                                                               : core::TokenEliminator::Selector::Predictor,
+                                                   p.value("predictors", std::string()), seed + 3);
+    hooks = elim->hooks();
+  }
   std::unique_ptr<core::TokenFile> data;
   if (p.contains("data")) {
     const std::string fmt = p.value("data_format", std::string("auto"));
@@ -114,10 +140,10 @@ Json task_train_bench(TaskContext& ctx) {
   auto gen = at::detail::createCPUGenerator(seed + 2);
   std::vector<double> fwd, bwd, opt, total;
   core::MemoryStats peak;
-  double last_loss = 0;
+  double last_loss = 0, kept_sum = 0;
   for (int i = 0; i < steps; ++i) {
     const auto ids = data ? data->sequence(i, S, seed) : at::randint(src.config.vocab_size, {S}, gen, at::TensorOptions().dtype(at::kLong));
-    const auto r = trainer.step(ids);
+    const auto r = trainer.step(ids, hooks);
     for (const auto& pt : r.timeline) {
       auto rec = protocol::make_metric("mem_allocated_mib", pt.allocated_mib, "MiB", {{"step", i}, {"t_ms", pt.t_ms}, {"label", pt.label}});
       if (!measured) rec["value"] = nullptr;  // CPU: no allocator statistics
@@ -129,7 +155,9 @@ Json task_train_bench(TaskContext& ctx) {
     phase["total"] = sum;
     Json mem = mem_json(r.peak, measured);
     for (const auto& [n, m] : r.phase_memory) mem[n + "_allocated"] = measured ? Json(m.allocated) : Json(nullptr);
-    emit(protocol::make_step(i, phase, mem, {{"loss", r.loss}, {"grad_norm", r.grad_norm}, {"lr", r.lr}, {"warmup", i < warmup}, {"tokens", S}}));
+    const double kept = elim ? elim->last_kept_fraction() : 1.0;
+    emit(protocol::make_step(i, phase, mem, {{"loss", r.loss}, {"grad_norm", r.grad_norm}, {"lr", r.lr}, {"warmup", i < warmup}, {"tokens", S}, {"kept_fraction", kept}}));
+    kept_sum += kept;
     peak.peak_allocated = std::max(peak.peak_allocated, r.peak.peak_allocated);
     peak.peak_reserved = std::max(peak.peak_reserved, r.peak.peak_reserved);
     last_loss = r.loss;
@@ -146,7 +174,8 @@ Json task_train_bench(TaskContext& ctx) {
          {"weights_mib", mib(weights.allocated)}, {"step_ms", step_ms}, {"forward_ms", median(fwd)},
          {"backward_ms", median(bwd)}, {"optimizer_ms", median(opt)}, {"tokens_per_s", 1000.0 * S / step_ms},
          {"model_tflops", step_flops(src.config, S) / (step_ms * 1e-3) / 1e12}, {"final_loss", last_loss},
-         {"base_params", src.config.num_params()}, {"kept_fraction", 1.0}};
+         {"base_params", src.config.num_params()}, {"kept_fraction", kept_sum / steps}};
+  if (elim) s["predictor_params"] = elim->predictor_params();
   int64_t lora_params = 0;
   for (const auto& t : model->trainable_parameters()) lora_params += t.numel();
   s["lora_params"] = lora_params;

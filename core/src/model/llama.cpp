@@ -5,6 +5,7 @@
 #include "jenga/core/error.hpp"
 #include "model/autograd_ops.hpp"
 #include "model/rope.hpp"
+#include "sparsity/mlp_prune.hpp"
 
 #include <ATen/ATen.h>
 
@@ -47,7 +48,9 @@ class Llama final : public CausalLM, public RecomputableLayers {
     const bool ckpt = options_.gradient_checkpointing && at::GradMode::is_enabled();
     // Checkpointed layers need a grad-requiring input to be part of the graph at all.
     if (ckpt) x.requires_grad_(true);
+    mlp_prune_.assign(config_.num_layers, 0.0);
     for (int64_t i = 0; i < config_.num_layers; ++i) {
+      if (hooks.mlp_prune_ratio) mlp_prune_[i] = hooks.mlp_prune_ratio(i);
       const auto kept = hooks.select_tokens ? hooks.select_tokens(i, x) : at::Tensor();
       x = ckpt ? checkpointed_layer(this, i, x, kept) : run_layer(i, x, kept);
       mark_layer(hooks, i, x);
@@ -61,11 +64,33 @@ class Llama final : public CausalLM, public RecomputableLayers {
 
   torch::Tensor run_layer(int64_t i, const torch::Tensor& x, const torch::Tensor& kept) override {
     const Layer& L = layers_[i];
-    const auto h = x + attention(L, rms_norm(x, L.ln1, config_.rms_norm_eps), kept);
+    // Eliminated tokens are never normalised or projected: gather first (RMSNorm is per token),
+    // then add the kept tokens' attention output back into the residual stream.
+    const at::Tensor xs = kept.defined() ? x.index_select(0, kept) : x;
+    const auto attn = attention(L, rms_norm(xs, L.ln1, config_.rms_norm_eps), kept);
+    const auto h = kept.defined() ? x.index_add(0, kept, attn) : x + attn;
     const auto hn = rms_norm(h, L.ln2, config_.rms_norm_eps);
+    const double ratio = i < static_cast<int64_t>(mlp_prune_.size()) ? mlp_prune_[i] : 0.0;
+    if (ratio > 0.0) {
+      if (L.bgate.defined() || L.bup.defined() || L.bdown.defined() || lora_for(L.path + "mlp.gate_proj").defined() ||
+          lora_for(L.path + "mlp.up_proj").defined() || lora_for(L.path + "mlp.down_proj").defined())
+        throw Error(msg("MLP channel pruning needs a frozen MLP without biases or adapters (layer ", i, ")"));
+      return h + pruned_swiglu_mlp(hn, L.gate, L.up, L.down, ratio);
+    }
     const auto g = lora_linear(hn, L.gate, L.bgate, lora_for(L.path + "mlp.gate_proj"), lora_cfg_.scale());
     const auto u = lora_linear(hn, L.up, L.bup, lora_for(L.path + "mlp.up_proj"), lora_cfg_.scale());
     return h + lora_linear(swiglu(g, u), L.down, L.bdown, lora_for(L.path + "mlp.down_proj"), lora_cfg_.scale());
+  }
+
+  std::pair<torch::Tensor, torch::Tensor> attention_qk(int64_t i, const torch::Tensor& x) override {
+    if (i < 0 || i >= config_.num_layers) throw Error(msg("attention_qk: no layer ", i));
+    at::NoGradGuard no_grad;
+    const Layer& L = layers_[i];
+    const auto xn = rms_norm(x, L.ln1, config_.rms_norm_eps);
+    const int64_t S = x.size(0), hd = config_.head_dim;
+    const double s = lora_cfg_.scale();
+    return {lora_linear(xn, L.q, L.bq, lora_for(L.path + "self_attn.q_proj"), s).view({S, config_.num_heads, hd}),
+            lora_linear(xn, L.k, L.bk, lora_for(L.path + "self_attn.k_proj"), s).view({S, config_.num_kv_heads, hd})};
   }
 
  protected:
@@ -98,12 +123,11 @@ class Llama final : public CausalLM, public RecomputableLayers {
                  w_or_undefined(m + "down_proj.bias")};
   }
 
-  // Causal self-attention over the kept tokens (all when `kept` is undefined); eliminated tokens
-  // get a zero update, so their residual stream passes through unchanged.
-  at::Tensor attention(const Layer& L, const at::Tensor& xn, const at::Tensor& kept) {
+  // Causal self-attention among the (already gathered) kept tokens xs, RoPE'd at their original
+  // positions; returns their update [kept, H].
+  at::Tensor attention(const Layer& L, const at::Tensor& xs, const at::Tensor& kept) {
     const int64_t nh = config_.num_heads, nkv = config_.num_kv_heads, hd = config_.head_dim;
     const double s = lora_cfg_.scale();
-    const at::Tensor xs = kept.defined() ? xn.index_select(0, kept) : xn;
     const RopeTables rope = kept.defined() ? RopeTables{rope_.cos.index_select(0, kept), rope_.sin.index_select(0, kept)} : rope_;
     const int64_t S = xs.size(0);
     auto q = lora_linear(xs, L.q, L.bq, lora_for(L.path + "self_attn.q_proj"), s).view({S, nh, hd});
@@ -115,12 +139,11 @@ class Llama final : public CausalLM, public RecomputableLayers {
                                                   v.transpose(0, 1).unsqueeze(0), /*causal=*/true,
                                                   1.0 / std::sqrt(static_cast<double>(hd)));
     o = o.squeeze(0).transpose(0, 1).reshape({S, nh * hd});
-    auto out = lora_linear(o, L.o, L.bo, lora_for(L.path + "self_attn.o_proj"), s);
-    if (!kept.defined()) return out;
-    return at::zeros({xn.size(0), out.size(1)}, out.options()).index_copy(0, kept, out);
+    return lora_linear(o, L.o, L.bo, lora_for(L.path + "self_attn.o_proj"), s);
   }
 
   std::vector<Layer> layers_;
+  std::vector<double> mlp_prune_;  // per layer, set by forward_hidden from the hooks
   at::Tensor inv_freq_;
   RopeTables rope_;  // positions 0..S-1 of the current forward
 };

@@ -5,6 +5,7 @@
 #include "jenga/core/compat.hpp"
 #include "jenga/core/error.hpp"
 #include "model/autograd_ops.hpp"
+#include "sparsity/mlp_prune.hpp"
 
 #include <ATen/ATen.h>
 
@@ -59,7 +60,9 @@ class Opt final : public CausalLM, public RecomputableLayers {
     x = x + at::embedding(w("model.decoder.embed_positions.weight"), positions);
     const bool ckpt = options_.gradient_checkpointing && at::GradMode::is_enabled();
     if (ckpt) x.requires_grad_(true);
+    mlp_prune_.assign(config_.num_layers, 0.0);
     for (int64_t i = 0; i < config_.num_layers; ++i) {
+      if (hooks.mlp_prune_ratio) mlp_prune_[i] = hooks.mlp_prune_ratio(i);
       const auto kept = hooks.select_tokens ? hooks.select_tokens(i, x) : at::Tensor();
       x = ckpt ? checkpointed_layer(this, i, x, kept) : run_layer(i, x, kept);
       mark_layer(hooks, i, x);
@@ -79,17 +82,42 @@ class Opt final : public CausalLM, public RecomputableLayers {
     auto ln = [&](const at::Tensor& t, const std::string& n) {
       return at::layer_norm(t, {config_.hidden_size}, w(p + n + ".weight"), w(p + n + ".bias"), eps);
     };
+    const double ratio = i < static_cast<int64_t>(mlp_prune_.size()) ? mlp_prune_[i] : 0.0;
     auto mlp = [&](const at::Tensor& t) {
+      if (ratio > 0.0) {
+        if (lora_for(p + "fc1").defined() || lora_for(p + "fc2").defined())
+          throw Error(msg("MLP channel pruning needs a frozen MLP without adapters (layer ", i, ")"));
+        return pruned_relu_mlp(t, w(p + "fc1.weight"), w(p + "fc1.bias"), w(p + "fc2.weight"), w(p + "fc2.bias"), ratio);
+      }
       const double s = lora_cfg_.scale();
       const auto h = at::relu(lora_linear(t, w(p + "fc1.weight"), w(p + "fc1.bias"), lora_for(p + "fc1"), s));
       return lora_linear(h, w(p + "fc2.weight"), w(p + "fc2.bias"), lora_for(p + "fc2"), s);
     };
+    // Eliminated tokens are gathered out before any per-token work and get no attention update.
+    const at::Tensor xs = kept.defined() ? x.index_select(0, kept) : x;
+    const auto add = [&](const at::Tensor& upd) { return kept.defined() ? x.index_add(0, kept, upd) : x + upd; };
     if (config_.do_layer_norm_before) {
-      const auto h = x + attention(p, ln(x, "self_attn_layer_norm"), kept);
+      const auto h = add(attention(p, ln(xs, "self_attn_layer_norm"), kept));
       return h + mlp(ln(h, "final_layer_norm"));
     }
-    const auto h = ln(x + attention(p, x, kept), "self_attn_layer_norm");
+    const auto h = ln(add(attention(p, xs, kept)), "self_attn_layer_norm");
     return ln(h + mlp(h), "final_layer_norm");
+  }
+
+  std::pair<torch::Tensor, torch::Tensor> attention_qk(int64_t i, const torch::Tensor& x) override {
+    if (i < 0 || i >= config_.num_layers) throw Error(msg("attention_qk: no layer ", i));
+    at::NoGradGuard no_grad;
+    const std::string p = layer_prefix(i), a = p + "self_attn.";
+    const auto xn = config_.do_layer_norm_before
+                        ? at::layer_norm(x, {config_.hidden_size}, w(p + "self_attn_layer_norm.weight"),
+                                         w(p + "self_attn_layer_norm.bias"), config_.layer_norm_eps)
+                        : x;
+    const int64_t S = x.size(0);
+    const double s = lora_cfg_.scale();
+    auto proj = [&](const char* n) {
+      return lora_linear(xn, w(a + n + ".weight"), w(a + n + ".bias"), lora_for(a + n), s).view({S, config_.num_heads, config_.head_dim});
+    };
+    return {proj("q_proj"), proj("k_proj")};
   }
 
  protected:
@@ -106,12 +134,13 @@ class Opt final : public CausalLM, public RecomputableLayers {
 
  private:
   int64_t embed_dim() const { return config_.word_embed_proj_dim > 0 ? config_.word_embed_proj_dim : config_.hidden_size; }
+  std::vector<double> mlp_prune_;  // per layer, set by forward_hidden from the hooks
   static std::string layer_prefix(int64_t i) { return "model.decoder.layers." + std::to_string(i) + "."; }
 
-  at::Tensor attention(const std::string& p, const at::Tensor& xn, const at::Tensor& kept) {
+  // Causal self-attention among the (already gathered) tokens xs; returns their update.
+  at::Tensor attention(const std::string& p, const at::Tensor& xs, const at::Tensor& kept) {
     const int64_t nh = config_.num_heads, hd = config_.head_dim;
     const double s = lora_cfg_.scale();
-    const at::Tensor xs = kept.defined() ? xn.index_select(0, kept) : xn;
     const int64_t S = xs.size(0);
     const std::string a = p + "self_attn.";
     auto proj = [&](const char* n) {
@@ -120,9 +149,7 @@ class Opt final : public CausalLM, public RecomputableLayers {
     auto o = compat::scaled_dot_product_attention(proj("q_proj"), proj("k_proj"), proj("v_proj"), /*causal=*/true,
                                                   1.0 / std::sqrt(static_cast<double>(hd)));
     o = o.squeeze(0).transpose(0, 1).reshape({S, nh * hd});
-    auto out = lora_linear(o, w(a + "out_proj.weight"), w(a + "out_proj.bias"), lora_for(a + "out_proj"), s);
-    if (!kept.defined()) return out;
-    return at::zeros({xn.size(0), out.size(1)}, out.options()).index_copy(0, kept, out);
+    return lora_linear(o, w(a + "out_proj.weight"), w(a + "out_proj.bias"), lora_for(a + "out_proj"), s);
   }
 };
 

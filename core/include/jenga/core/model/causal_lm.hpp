@@ -27,12 +27,16 @@ struct ModelOptions {
   double rope_linear_factor = 1.0;
 };
 
-// What a layer's attention does to its input tokens (token elimination plugs in here, issue 5).
-// Default: every token, dense causal attention.
+// What a layer does to its input tokens (token elimination plugs in here). Default: every
+// token, dense causal attention, exact MLP backward.
 struct LayerHooks {
   // Returns kept token indices (sorted, int64 on the model's device) for layer `layer`, given the
-  // layer input [S, H]; an undefined tensor keeps every token.
+  // layer input [S, H]; an undefined tensor keeps every token. Only kept tokens are normalised,
+  // projected, RoPE'd at their original positions and attend causally among themselves; the
+  // others get no attention update (their residual passes through); every token runs the MLP.
   std::function<torch::Tensor(int64_t layer, const torch::Tensor& hidden)> select_tokens;
+  // MLP channel pruning for backward, per layer: a ratio in [0, 1); 0 (or no hook) is exact.
+  std::function<double(int64_t layer)> mlp_prune_ratio;
   // Called with "forward/layer i" after each layer's forward and "backward/layer i" when the
   // backward pass reaches that layer's output (the profiler's allocation timeline).
   std::function<void(const std::string& label)> mark;
@@ -47,6 +51,9 @@ class CausalLM {
 
   // ids: int64 [S]. Returns the final hidden states [S, hidden] (after the final norm / project_out).
   virtual torch::Tensor forward_hidden(const torch::Tensor& ids, const LayerHooks& hooks = {}) = 0;
+  // Layer `layer`'s query and key projections of its input x [S, H], before RoPE, without
+  // adapters' gradients: q [S, Hq, D], k [S, Hkv, D]. For exact block maps (predictor targets).
+  virtual std::pair<torch::Tensor, torch::Tensor> attention_qk(int64_t layer, const torch::Tensor& x) = 0;
   // The LM head matrix [vocab, hidden'] (tied models return the embedding).
   virtual torch::Tensor lm_head_weight() const = 0;
   // logits [S, vocab] in fp32, for evaluation and tests (training uses segmented_lm_loss).
