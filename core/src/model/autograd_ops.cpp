@@ -6,6 +6,11 @@
 #include <torch/csrc/autograd/custom_function.h>
 #include <torch/csrc/autograd/autograd.h>
 
+#ifdef JENGA_CUDA_KERNELS
+#include "kernels/rms_norm.cuh"
+#include "kernels/torch_bridge.hpp"
+#endif
+
 namespace jenga::core {
 namespace {
 
@@ -23,8 +28,33 @@ struct FrozenLinearFn : public torch::autograd::Function<FrozenLinearFn> {
   }
 };
 
+#ifdef JENGA_CUDA_KERNELS
+// The fused kernels take contiguous rows of fp32/fp16/bf16 with a weight of the same dtype.
+bool fused_rms_norm_applies(const at::Tensor& x, const at::Tensor& w) {
+  const auto t = x.scalar_type();
+  return x.is_cuda() && (t == at::kBFloat16 || t == at::kHalf || t == at::kFloat) && w.scalar_type() == t && w.is_contiguous() &&
+         x.numel() > 0;
+}
+#endif
+
 struct RmsNormFn : public torch::autograd::Function<RmsNormFn> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w, double eps) {
+#ifdef JENGA_CUDA_KERNELS
+    if (fused_rms_norm_applies(x, w)) {
+      const auto xc = x.contiguous();
+      const int64_t H = xc.size(-1), rows = xc.numel() / H;
+      auto y = at::empty_like(xc);
+      auto rshape = xc.sizes().vec();
+      rshape.back() = 1;
+      auto rstd = at::empty(rshape, xc.options().dtype(at::kFloat));
+      kernels::check_cuda(kernels::rms_norm_forward(xc.data_ptr(), w.data_ptr(), kernels::element_type(xc, "rms_norm"), rows, H, eps,
+                                                    y.data_ptr(), rstd.data_ptr<float>(), kernels::current_stream()),
+                          "rms_norm forward");
+      ctx->save_for_backward({xc, rstd});
+      ctx->saved_data["w"] = w;
+      return y;
+    }
+#endif
     const auto xf = x.to(wide_type(x.scalar_type()));
     const auto rstd = at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps);
     ctx->save_for_backward({x, rstd});
@@ -36,6 +66,18 @@ struct RmsNormFn : public torch::autograd::Function<RmsNormFn> {
     const auto& x = saved[0];
     const auto& rstd = saved[1];
     const auto w = ctx->saved_data["w"].toTensor();
+#ifdef JENGA_CUDA_KERNELS
+    if (fused_rms_norm_applies(x, w)) {
+      const auto dy = grads[0].contiguous();
+      auto dx = at::empty_like(x);
+      const int64_t H = x.size(-1), rows = x.numel() / H;
+      kernels::check_cuda(kernels::rms_norm_backward(dy.data_ptr(), x.data_ptr(), w.data_ptr(), rstd.data_ptr<float>(),
+                                                     kernels::element_type(x, "rms_norm"), rows, H, dx.data_ptr(),
+                                                     kernels::current_stream()),
+                          "rms_norm backward");
+      return {dx, at::Tensor(), at::Tensor()};
+    }
+#endif
     const auto wide = wide_type(x.scalar_type());
     // dx = rstd * (gn - n * mean(gn * n)), n = x * rstd, gn = dy * w; in place so that at most
     // three [S, H] wide temporaries live at once.

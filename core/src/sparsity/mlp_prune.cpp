@@ -14,7 +14,10 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-at::Tensor channel_norms(const at::Tensor& t) { return at::linalg_vector_norm(t.to(wide_type(t.scalar_type())), 2, {0}); }
+// Accumulated in the wide type without a converted copy of the [S, I] activation.
+at::Tensor channel_norms(const at::Tensor& t) {
+  return at::linalg_vector_norm(t, 2, {0}, /*keepdim=*/false, wide_type(t.scalar_type()));
+}
 
 struct PrunedSwiGluFn : public torch::autograd::Function<PrunedSwiGluFn> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& Wg, const at::Tensor& Wu,
