@@ -108,7 +108,9 @@ if [ -x "$worker" ]; then
     for method in base jenga; do
       out=$("$worker" train-bench --params "{$params,\"method\":\"$method\",\"hf_config\":\"$hf\"}" 2>&1)
       if echo "$out" | grep -q '"event":"end","status":"ok"'; then
-        ok "LoRA step, $model, method $method: $(echo "$out" | grep -o '"step_ms":[0-9.]*' | cut -d: -f2) ms, peak $(echo "$out" | grep -o '"peak_allocated_mib":[0-9.]*' | cut -d: -f2) MiB, loss $(echo "$out" | grep -o '"final_loss":[0-9.]*' | cut -d: -f2)"
+        peak=$(echo "$out" | grep -o '"peak_allocated_mib":[0-9.]*' | cut -d: -f2)
+        [ -n "$peak" ] && peak="peak $peak MiB" || peak="peak memory not measured on CPU"
+        ok "LoRA step, $model, method $method: $(echo "$out" | grep -o '"step_ms":[0-9.]*' | cut -d: -f2) ms, $peak, loss $(echo "$out" | grep -o '"final_loss":[0-9.]*' | cut -d: -f2), tokens kept $(echo "$out" | grep -o '"kept_fraction":[0-9.]*' | tail -n 1 | cut -d: -f2)"
       elif echo "$out" | grep -q 'not built yet'; then
         todo "LoRA step with token elimination (method $method): not built yet (issue 5)"
       else
