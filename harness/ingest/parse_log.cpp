@@ -73,6 +73,8 @@ class AttemptState {
     for (auto it = values.begin(); it != values.end(); ++it) {
       if (it.value().is_number())
         rec_.summary[it.key()] = it.value();
+      else if (it.value().is_null())
+        continue;  // declared missing (e.g. memory of a CPU run): stays absent, shown as missing
       else
         problem(line, "summary value \"" + it.key() + "\" is not a number; ignored");
     }

@@ -44,9 +44,12 @@ TEST(ParseLog, OkRun) {
   w.line(R"({"event":"metric","name":"acc","value":null,"unit":"%"})");
   w.rec(jenga::protocol::make_summary({{"peak_mib", 1000.5}}));
   w.rec(jenga::protocol::make_summary({{"step_ms", 30.75}}));
+  // null = declared missing (memory of a CPU run): absent from the summary, not a problem.
+  w.rec(jenga::protocol::make_summary({{"peak_reserved_mib", nullptr}}));
   w.end(Status::Ok).exit(Status::Ok);
   const ParsedLog p = parse(dir, w);
   EXPECT_TRUE(p.problems.empty()) << problems_text(p);
+  EXPECT_FALSE(p.records.summary.contains("peak_reserved_mib"));
   const RunRow& r = p.records.run;
   EXPECT_EQ(r.key, "k1");
   EXPECT_EQ(r.experiment, "exp");
