@@ -48,6 +48,17 @@ int main(int argc, char** argv) {
   }
   jenga::worker::TaskContext ctx;
   ctx.task = argv[1];
+  if (argc == 3 && (!std::strcmp(argv[2], "--help") || !std::strcmp(argv[2], "-h"))) {
+    for (const auto& t : jenga::worker::all_tasks())
+      if (t.name == ctx.task) {
+        std::cout << "jenga-worker " << t.name << ": " << t.summary << "\n\nparams (JSON object, --params):\n"
+                  << (t.params_help.empty() ? std::string("  (none besides device)\n") : t.params_help);
+        return 0;
+      }
+    std::cerr << "jenga-worker: unknown task '" << ctx.task << "'\n";
+    usage(std::cerr);
+    return 2;
+  }
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::string {

@@ -28,6 +28,7 @@ struct Task {
   std::string name;
   std::string summary;  // one line for --help
   std::function<Json(TaskContext&)> run;
+  std::string params_help = {};  // `jenga-worker <task> --help`: the params it accepts
 };
 
 // Throws core::Error naming the first parameter of `params` not in `known` (plus the keys every

@@ -26,7 +26,31 @@ const std::vector<Task>& all_tasks() {
   static const std::vector<Task> tasks = {
       {"info", "report provenance (versions, GPU, driver) and device memory", task_info},
       {"selftest", "a real forward/backward/AdamW loop on a small MLP; checks the loss falls", task_selftest},
-      {"train-bench", "LoRA fine-tuning steps on random tokens: time and memory per step, MFU", task_train_bench},
+      {"train-bench", "LoRA fine-tuning steps (random tokens or a token file): time and memory per step, MFU",
+       task_train_bench,
+       "  seq_len (required)      tokens per sequence (batch 1)\n"
+       "  method                  base (dense LoRA) | jenga (token elimination)           [base]\n"
+       "  steps, warmup           steps run; the first `warmup` are left out of medians    [6, 2]\n"
+       "  checkpointing           recompute each layer in backward                         [false]\n"
+       "  dtype                   bf16 | fp32                                              [bf16]\n"
+       "  lora_rank, lora_alpha   adapter rank and alpha                                   [8, 16]\n"
+       "  lora_targets            projections: q k v o gate up down (Llama), fc1 fc2 (OPT)  [q,k,v,o]\n"
+       "  lr, schedule, grad_clip AdamW lr, constant|cosine after warmup, max grad norm     [2e-5, constant, 1]\n"
+       "  loss, loss_chunk        segmented (fused linear cross-entropy) | dense; rows/chunk [segmented, 2048]\n"
+       "  data, data_format       token file instead of random tokens; auto|uint16|uint32  [-, auto]\n"
+       "  timeline                per-layer allocation timeline as metric records          [false]\n"
+       "  rope_linear_factor      extra RoPE linear scaling     [seq_len / max positions when longer, else 1]\n"
+       "  peak_tflops             measured matmul peak (task gemm-peak), for MFU           [-]\n"
+       "  seed                                                                             [0]\n"
+       " jenga only:\n"
+       "  kept_fraction           fraction of 64-token blocks kept in a sparse layer      [0.4]\n"
+       "  first_sparse_layer      layers below stay dense; -1 = num_layers / 2 - 1           [-1]\n"
+       "  last_layer_dense        the last layer sees every token                          [true]\n"
+       "  mlp_prune_ratio         MLP channel pruning for backward; 0 = exact              [0.8]\n"
+       "  mlp_prune_layers        all | sparse | none                                      [all]\n"
+       "  selector                predictor | exact (oracle block map)                     [predictor]\n"
+       "  predictors              directory of trained predictors (layer_<i>.safetensors)  [random init]\n"
+       " model: --model-spec from the harness, or params hf_config / checkpoint; device: auto|cpu|cuda[:N]\n"},
       {"gemm-peak", "measured bf16 matrix-product TFLOP/s of the device (the MFU denominator)", task_gemm_peak},
   };
   return tasks;
