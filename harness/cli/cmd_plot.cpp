@@ -6,6 +6,7 @@
 #include "harness/ingest/ingest.hpp"
 #include "harness/plot/plot.hpp"
 #include "harness/spec/experiment.hpp"
+#include "harness/spec/select_outputs.hpp"
 
 #include <fmt/format.h>
 
@@ -101,11 +102,8 @@ int cmd_plot(const std::vector<std::string>& args, const Globals& base) {
 
   const std::vector<Experiment> experiments = load_all_experiments(g.root);
   if (a.positionals().empty() && !a.has("all") && !a.has("list")) {
-    std::string known;
-    for (const Experiment& e : experiments)
-      for (const FigureSpec& f : e.figures) known += (known.empty() ? "" : ", ") + f.id;
     throw Error("jenga plot: name figures, experiments or paper ids, or pass --all; figures: " +
-                (known.empty() ? "(none declared)" : known));
+                declared_ids(experiments, &Experiment::figures));
   }
   const std::vector<FigureRef> figures = select_figures(experiments, a.positionals());
 

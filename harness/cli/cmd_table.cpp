@@ -4,6 +4,7 @@
 #include "harness/cli/table.hpp"
 #include "harness/common/error.hpp"
 #include "harness/spec/experiment.hpp"
+#include "harness/spec/select_outputs.hpp"
 #include "harness/table/table.hpp"
 
 #include <fmt/format.h>
@@ -45,11 +46,8 @@ int cmd_table(const std::vector<std::string>& args, const Globals& base) {
 
   const std::vector<Experiment> experiments = load_all_experiments(g.root);
   if (a.positionals().empty() && !a.has("all") && !a.has("list")) {
-    std::string known;
-    for (const Experiment& e : experiments)
-      for (const TableSpec& t : e.tables) known += (known.empty() ? "" : ", ") + t.id;
     throw Error("jenga table: name tables, experiments or paper ids, or pass --all; tables: " +
-                (known.empty() ? "(none declared)" : known));
+                declared_ids(experiments, &Experiment::tables));
   }
   const std::vector<TableRef> tables = select_tables(experiments, a.positionals());
   TableOptions opt;

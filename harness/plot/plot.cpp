@@ -1,6 +1,7 @@
 #include "harness/plot/plot.hpp"
 
 #include "harness/common/error.hpp"
+#include "harness/spec/select_outputs.hpp"
 #include "harness/plot/figure.hpp"
 #include "harness/plot/gnuplot.hpp"
 
@@ -108,26 +109,7 @@ void draw(Job& job, const PlotOptions& opt) {
 std::vector<FigureRef> select_figures(const std::vector<Experiment>& experiments,
                                       const std::vector<std::string>& names) {
   std::vector<FigureRef> out;
-  std::vector<bool> used(names.size(), false);
-  for (const Experiment& e : experiments) {
-    for (const FigureSpec& f : e.figures) {
-      bool take = names.empty();
-      for (std::size_t i = 0; i < names.size(); ++i) {
-        const bool hit = names[i] == f.id || names[i] == e.name || (!f.paper.empty() && names[i] == f.paper) ||
-                         (f.paper.empty() && std::find(e.paper.begin(), e.paper.end(), names[i]) != e.paper.end());
-        if (hit) take = used[i] = true;
-      }
-      if (take) out.push_back({&e, &f});
-    }
-  }
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (used[i]) continue;
-    std::string known;
-    for (const Experiment& e : experiments)
-      for (const FigureSpec& f : e.figures) known += (known.empty() ? "" : ", ") + f.id;
-    throw Error("plot: no figure, experiment or paper id '" + names[i] + "' declares a figure; figures: " +
-                (known.empty() ? "(none declared)" : known));
-  }
+  for (const auto& [e, f] : select_outputs(experiments, names, &Experiment::figures, "figure")) out.push_back({e, f});
   return out;
 }
 

@@ -1,5 +1,6 @@
 // Choosing tables by name and writing their files.
 #include "harness/common/error.hpp"
+#include "harness/spec/select_outputs.hpp"
 #include "harness/table/table.hpp"
 
 #include <algorithm>
@@ -31,26 +32,7 @@ void write_file(const fs::path& path, const std::string& text) {
 
 std::vector<TableRef> select_tables(const std::vector<Experiment>& experiments, const std::vector<std::string>& names) {
   std::vector<TableRef> out;
-  std::vector<bool> used(names.size(), false);
-  for (const Experiment& e : experiments) {
-    for (const TableSpec& t : e.tables) {
-      bool take = names.empty();
-      for (std::size_t i = 0; i < names.size(); ++i) {
-        const bool hit = names[i] == t.id || names[i] == e.name || (!t.paper.empty() && names[i] == t.paper) ||
-                         (t.paper.empty() && std::find(e.paper.begin(), e.paper.end(), names[i]) != e.paper.end());
-        if (hit) take = used[i] = true;
-      }
-      if (take) out.push_back({&e, &t});
-    }
-  }
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (used[i]) continue;
-    std::string known;
-    for (const Experiment& e : experiments)
-      for (const TableSpec& t : e.tables) known += (known.empty() ? "" : ", ") + t.id;
-    throw Error("table: no table, experiment or paper id '" + names[i] + "' declares a table; tables: " +
-                (known.empty() ? "(none declared)" : known));
-  }
+  for (const auto& [e, t] : select_outputs(experiments, names, &Experiment::tables, "table")) out.push_back({e, t});
   return out;
 }
 

@@ -2,6 +2,8 @@
 // written by the test) with the fake worker, and reading back what it left.
 #pragma once
 
+#include "tests/harness/temp_dir.hpp"
+
 #include <chrono>
 #include <csignal>
 #include <filesystem>
@@ -22,25 +24,9 @@ namespace jenga::e2e {
 inline const std::string kJenga = JENGA_BINARY_DIR "/bin/jenga";
 inline const std::string kFakeWorker = JENGA_BINARY_DIR "/bin/fake_worker";
 
-inline std::string read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-inline std::vector<std::string> read_lines(const std::string& path) {
-  std::vector<std::string> lines;
-  std::istringstream in(read_file(path));
-  for (std::string l; std::getline(in, l);) lines.push_back(l);
-  return lines;
-}
-
-inline void write_file(const std::string& path, const std::string& text) {
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-  std::ofstream f(path, std::ios::binary);
-  f << text;
-}
+using harness::test::read_file;
+using harness::test::read_lines;
+using harness::test::write_file;
 
 // A throwaway repository root: configs/profiles/{cpu,duo}.yaml and whatever experiments the
 // test writes. "duo" has two GPU slots and a 4 GiB memory cap.

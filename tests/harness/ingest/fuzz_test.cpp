@@ -4,7 +4,7 @@
 #include "harness/ingest/ingest.hpp"
 #include "tests/harness/ingest/log_writer.hpp"
 #include "tests/harness/store/db_dump.hpp"
-#include "tests/harness/store/temp_dir.hpp"
+#include "tests/harness/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 

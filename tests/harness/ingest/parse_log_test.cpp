@@ -1,7 +1,7 @@
 #include "harness/common/error.hpp"
 #include "harness/ingest/ingest.hpp"
 #include "tests/harness/ingest/log_writer.hpp"
-#include "tests/harness/store/temp_dir.hpp"
+#include "tests/harness/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 #include "harness/report/report.hpp"
-#include "tests/harness/store/temp_dir.hpp"
+#include "tests/harness/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 

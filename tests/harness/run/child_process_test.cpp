@@ -4,7 +4,7 @@
 
 #include "harness/common/error.hpp"
 
-#include "temp_dir.hpp"
+#include "tests/harness/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 

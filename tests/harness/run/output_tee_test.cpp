@@ -3,7 +3,7 @@
 #include "harness/run/log_sink.hpp"
 #include "harness/run/output_tee.hpp"
 
-#include "temp_dir.hpp"
+#include "tests/harness/temp_dir.hpp"
 
 #include <jenga/protocol/record.hpp>
 

@@ -1,7 +1,7 @@
 // Progress lines (plain and live) and the repository-root search.
 #include "harness/run/progress.hpp"
 #include "harness/run/repo_root.hpp"
-#include "temp_dir.hpp"
+#include "tests/harness/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 

@@ -5,7 +5,7 @@
 
 #include "harness/ingest/ingest.hpp"
 #include "harness/plan/plan.hpp"
-#include "temp_dir.hpp"
+#include "tests/harness/temp_dir.hpp"
 
 #include <jenga/protocol/record.hpp>
 

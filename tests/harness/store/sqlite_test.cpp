@@ -1,6 +1,6 @@
 #include "harness/common/error.hpp"
 #include "harness/store/sqlite.hpp"
-#include "tests/harness/store/temp_dir.hpp"
+#include "tests/harness/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 #include "harness/common/error.hpp"
 #include "harness/store/store.hpp"
 #include "tests/harness/store/db_dump.hpp"
-#include "tests/harness/store/temp_dir.hpp"
+#include "tests/harness/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>

@@ -1,5 +1,5 @@
 // A fresh directory under the system temp dir, removed with everything in it at scope end;
-// plus small file helpers for the run tests.
+// plus small file helpers. Shared by the harness and end-to-end tests.
 #pragma once
 
 #include <filesystem>
@@ -15,7 +15,7 @@ class TempDir {
  public:
   TempDir() {
     std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() / ("jenga-run-test-" + std::to_string(rd()) + std::to_string(rd()));
+    path_ = std::filesystem::temp_directory_path() / ("jenga-test-" + std::to_string(rd()) + std::to_string(rd()));
     std::filesystem::create_directories(path_);
   }
   ~TempDir() {
