@@ -112,7 +112,7 @@ if [ -x "$worker" ]; then
         [ -n "$peak" ] && peak="peak $peak MiB" || peak="peak memory not measured on CPU"
         ok "LoRA step, $model, method $method: $(echo "$out" | grep -o '"step_ms":[0-9.]*' | cut -d: -f2) ms, $peak, loss $(echo "$out" | grep -o '"final_loss":[0-9.]*' | cut -d: -f2), tokens kept $(echo "$out" | grep -o '"kept_fraction":[0-9.]*' | tail -n 1 | cut -d: -f2)"
       elif echo "$out" | grep -q 'not built yet'; then
-        todo "LoRA step with token elimination (method $method): not built yet (issue 5)"
+        todo "LoRA step, method $method: not in this build of jenga-worker ($(echo "$out" | tail -n 1))"
       else
         bad "LoRA step, $model, method $method failed: $(echo "$out" | tail -n 1)"
       fi

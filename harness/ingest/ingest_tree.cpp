@@ -89,14 +89,14 @@ IngestStats ingest_tree(Store& store, const std::string& logs_dir, const std::st
     if (auto it = owner_of_key.find(key); it != owner_of_key.end() && it->second == p) owner_of_key.erase(it);
   }
 
-  std::vector<std::string> todo;
+  std::vector<std::string> to_parse;
   for (const LogEntry& e : logs) {
     const auto it = stamps.find(e.rel);
     if (!force && it != stamps.end() && it->second == std::make_pair(e.size, e.mtime)) {
       ++stats.files_skipped;
       continue;
     }
-    todo.push_back(e.path);
+    to_parse.push_back(e.path);
   }
 
   // Parse in the background, write here in file order (which decides key conflicts).
@@ -107,10 +107,10 @@ IngestStats ingest_tree(Store& store, const std::string& logs_dir, const std::st
     batch.clear();
     batch_steps = 0;
   };
-  ParsePool pool(todo, repo_root);
-  for (std::size_t i = 0; i < todo.size(); ++i) {
+  ParsePool pool(to_parse, repo_root);
+  for (std::size_t i = 0; i < to_parse.size(); ++i) {
     ParseOutcome got = pool.take(i);
-    const std::string rel = repo_relative(todo[i], repo_root);
+    const std::string rel = repo_relative(to_parse[i], repo_root);
     // Whatever the file says now, the key it held before is no longer its claim.
     if (const auto old = key_of_log.find(rel); old != key_of_log.end()) {
       if (auto it = owner_of_key.find(old->second); it != owner_of_key.end() && it->second == rel) owner_of_key.erase(it);

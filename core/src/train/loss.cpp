@@ -63,9 +63,10 @@ struct SegmentedLossFn : public torch::autograd::Function<SegmentedLossFn> {
                             int64_t chunk) {
     const int64_t S = hidden.size(0), V = W.size(0);
     const auto valid = labels.ne(kIgnoreIndex);
-    const auto count = valid.sum().item<int64_t>();
-    if (valid.logical_and(labels.lt(0).logical_or(labels.ge(V))).any().item<bool>())
-      throw Error(msg("lm loss: labels outside [0, ", V, ") other than ", kIgnoreIndex));
+    // One host sync for both numbers: the count of scored rows and of out-of-range labels.
+    const auto stats = at::stack({valid.sum(), valid.logical_and(labels.lt(0).logical_or(labels.ge(V))).sum()}).cpu();
+    const auto count = stats[0].item<int64_t>();
+    if (stats[1].item<int64_t>() > 0) throw Error(msg("lm loss: labels outside [0, ", V, ") other than ", kIgnoreIndex));
     const bool want_grad = hidden.requires_grad();
     auto total = at::zeros({}, hidden.options().dtype(wide_type(hidden.scalar_type())));
     at::Tensor dh = want_grad ? at::empty_like(hidden, at::MemoryFormat::Contiguous) : at::Tensor();
