@@ -39,3 +39,17 @@ for key in sorted(set(runs) | set(hf)):
     print(f"| {key[0]} | {key[1]} | {key[2]} | {st(b, gib(b), '{:.2f}')} | {st(j, gib(j), '{:.2f}')} | {hm_s} | "
           f"{cell(gib(j) / hm if gib(j) and hm else None, '{:.2f}')} | {st(b, bt, '{:.3f}')} | {st(j, jt, '{:.3f}')} | {cell(ht, '{:.3f}')} | "
           f"{cell(jt / ht if jt and ht else None, '{:.2f}')} | {cell(jt / bt if jt and bt else None, '{:.2f}')} | {cell(j.get('kept_fraction'), '{:.3f}')} |")
+
+others = sorted({(k, m) for k, ms in runs.items() for m in ms if m not in ("base", "jenga")})
+if others:
+    print("\n| model | seq | ckpt | method | peak GiB | step s | mem/base | time/base | mem/HF | kept |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for key, m in others:
+        d, b, h = runs[key][m], runs[key].get("base", {}), hf.get(key, {})
+        t = d.get("step_ms") / 1000 if d.get("step_ms") else None
+        bt = b.get("step_ms") / 1000 if b.get("step_ms") else None
+        hm = None if h.get("oom") else h.get("peak_gib")
+        mem = cell(gib(d), "{:.2f}") if gib(d) else d.get("status", "—")
+        print(f"| {key[0]} | {key[1]} | {key[2]} | {m} | {mem} | {cell(t, '{:.3f}')} | "
+              f"{cell(gib(d) / gib(b) if gib(d) and gib(b) else None, '{:.2f}')} | {cell(t / bt if t and bt else None, '{:.2f}')} | "
+              f"{cell(gib(d) / hm if gib(d) and hm else None, '{:.2f}')} | {cell(d.get('kept_fraction'), '{:.3f}')} |")

@@ -1,6 +1,6 @@
 // `train-bench`: LoRA fine-tuning steps on random tokens; per-step time and memory, then a
 // summary (peak memory, median step time, throughput, MFU). Params:
-//   seq_len (required), method (base | jenga), steps (6), warmup (2: excluded from medians, not from
+//   seq_len (required), method (base | llora | jenga | 2d | offload), steps (6), warmup (2: excluded from medians, not from
 //   the peak), checkpointing (false), dtype (bf16|fp32), lora_rank (8), lora_alpha (16),
 //   lora_targets ([q,k,v,o]), loss (segmented|dense), loss_chunk (2048), seed (0),
 //   rope_linear_factor (auto: seq_len / max_position_embeddings when longer, else 1),
@@ -11,13 +11,22 @@
 //   jenga: kept_fraction (0.4), first_sparse_layer (-1: auto), last_layer_dense (true),
 //   mlp_prune_ratio (0.8), mlp_prune_layers (all|sparse|none), selector (predictor|exact),
 //   predictors (a directory of trained predictors; default: seeded random init, for systems runs).
+//   llora: LongLoRA shifted sparse attention in every layer, attention_groups (4).
+//   2d: jenga's elimination, then shifted sparse attention among the kept tokens, attention_groups (8).
+//   offload: jenga with each layer's input in pinned host memory (checkpointing); offload (false)
+//   turns the same on for any method.
+//   eval_data (a held-out token file, same format as data), eval_sequences (0): after training, the
+//   mean loss on that many held-out sequences with every token (eval_loss) and, for methods that
+//   eliminate tokens, with the method's own forward (eval_loss_method).
 #include "model_source.hpp"
+#include "run_setup.hpp"
 #include "task.hpp"
 
 #include "jenga/core/error.hpp"
 #include "jenga/core/model/causal_lm.hpp"
 #include "jenga/core/runtime/device.hpp"
 #include "jenga/core/sparsity/token_elimination.hpp"
+#include "jenga/core/train/loss.hpp"
 #include "jenga/core/train/token_file.hpp"
 #include "jenga/core/train/trainer.hpp"
 
@@ -65,32 +74,28 @@ Json task_train_bench(TaskContext& ctx) {
                            "lora_targets", "loss", "loss_chunk", "seed", "rope_linear_factor", "peak_tflops",
                            "data", "data_format", "lr", "schedule", "grad_clip", "timeline", "kept_fraction",
                            "first_sparse_layer", "last_layer_dense", "mlp_prune_ratio", "mlp_prune_layers", "selector",
-                           "predictors"},
+                           "predictors", "attention_groups", "offload", "eval_data", "eval_sequences"},
                        "train-bench");
   if (!p.contains("seq_len")) throw core::Error("train-bench: params.seq_len is required");
   const int64_t S = p["seq_len"].get<int64_t>();
   const std::string method = p.value("method", std::string("base"));
-  if (method != "base" && method != "jenga")
-    throw core::Error(core::msg("train-bench: method '", method, "' is not built yet (base, jenga)"));
-  if (method == "base")
+  if (method != "base" && method != "llora" && method != "jenga" && method != "2d" && method != "offload")
+    throw core::Error(core::msg("train-bench: unknown method '", method, "' (base, llora, jenga, 2d, offload)"));
+  const bool eliminates = method == "jenga" || method == "2d" || method == "offload";
+  if (!eliminates)
     for (const char* k : {"kept_fraction", "first_sparse_layer", "last_layer_dense", "mlp_prune_ratio", "mlp_prune_layers", "selector", "predictors"})
-      if (p.contains(k)) throw core::Error(core::msg("train-bench: '", k, "' applies to method jenga, not base"));
+      if (p.contains(k)) throw core::Error(core::msg("train-bench: '", k, "' applies to methods jenga, 2d and offload, not ", method));
+  if (p.contains("attention_groups") && method != "llora" && method != "2d")
+    throw core::Error(core::msg("train-bench: 'attention_groups' applies to methods llora and 2d, not ", method));
+  const int64_t groups = p.value("attention_groups", method == "llora" ? 4 : method == "2d" ? 8 : 1);
+  if (groups < 1) throw core::Error(core::msg("train-bench: attention_groups must be >= 1, got ", groups));
   const int steps = p.value("steps", 6), warmup = p.value("warmup", 2);
   if (S < 2 || steps <= warmup || warmup < 0) throw core::Error(core::msg("train-bench: need seq_len >= 2 and steps > warmup >= 0"));
 
   const auto src = resolve_model(ctx);
-  core::ModelOptions mo;
-  mo.device = core::select_device(ctx.device);
-  core::apply_memory_cap_from_env(mo.device);
-  const std::string dtype = p.value("dtype", std::string("bf16"));
-  if (dtype != "bf16" && dtype != "fp32") throw core::Error(core::msg("train-bench: dtype must be bf16 or fp32, got ", dtype));
-  mo.dtype = dtype == "bf16" ? at::kBFloat16 : at::kFloat;
+  core::ModelOptions mo = model_options(ctx, src, S);
   mo.gradient_checkpointing = p.value("checkpointing", false);
-  const double auto_factor = S > src.config.max_position_embeddings && src.config.family == core::Family::Llama
-                                 ? static_cast<double>(S) / static_cast<double>(src.config.max_position_embeddings) : 1.0;
-  mo.rope_linear_factor = p.value("rope_linear_factor", auto_factor);
-  if (src.config.family == core::Family::Opt && S > src.config.max_position_embeddings)
-    throw core::Error(core::msg("train-bench: OPT has learned positions up to ", src.config.max_position_embeddings, "; seq_len ", S, " needs extended position embeddings"));
+  mo.offload_activations = p.value("offload", method == "offload");
 
   const uint64_t seed = p.value("seed", 0);
   auto model = core::make_causal_lm(src.config, mo, src.checkpoint, seed);
@@ -112,13 +117,8 @@ Json task_train_bench(TaskContext& ctx) {
   core::Trainer trainer(*model, tc);
   std::unique_ptr<core::TokenEliminator> elim;
   core::LayerHooks hooks;
-  if (method == "jenga") {
-    core::EliminationConfig ec;
-    ec.kept_fraction = p.value("kept_fraction", ec.kept_fraction);
-    ec.first_sparse_layer = p.value("first_sparse_layer", ec.first_sparse_layer);
-    ec.last_layer_dense = p.value("last_layer_dense", ec.last_layer_dense);
-    ec.mlp_prune_ratio = p.value("mlp_prune_ratio", ec.mlp_prune_ratio);
-    ec.mlp_prune_layers = p.value("mlp_prune_layers", ec.mlp_prune_layers);
+  if (eliminates) {
+    const auto ec = elimination_config(p);
     const std::string sel = p.value("selector", std::string("predictor"));
     if (sel != "predictor" && sel != "exact") throw core::Error(core::msg("train-bench: selector must be predictor or exact, got ", sel));
     elim = std::make_unique<core::TokenEliminator>(*model, ec, sel == "exact" ? core::TokenEliminator::Selector::Exact
@@ -126,23 +126,18 @@ Json task_train_bench(TaskContext& ctx) {
                                                    p.value("predictors", std::string()), seed + 3);
     hooks = elim->hooks();
   }
-  std::unique_ptr<core::TokenFile> data;
-  if (p.contains("data")) {
-    const std::string fmt = p.value("data_format", std::string("auto"));
-    if (fmt != "auto" && fmt != "uint16" && fmt != "uint32")
-      throw core::Error(core::msg("train-bench: data_format must be auto, uint16 or uint32, got ", fmt));
-    const auto w = fmt == "uint16" ? core::TokenFile::Width::U16 : fmt == "uint32" ? core::TokenFile::Width::U32 : core::TokenFile::Width::Auto;
-    data = std::make_unique<core::TokenFile>(p["data"].get<std::string>(), w, src.config.vocab_size);
-  }
+  if (groups > 1) hooks.attention_groups = [groups](int64_t) { return groups; };
+  const auto data = open_token_data(p, src.config.vocab_size);
   const auto weights = core::memory_stats(mo.device);
 
   const bool measured = mo.device.is_cuda();
+  Json eval_values = Json::object();
   auto gen = at::detail::createCPUGenerator(seed + 2);
   std::vector<double> fwd, bwd, opt, total;
   core::MemoryStats peak;
   double last_loss = 0, kept_sum = 0;
   for (int i = 0; i < steps; ++i) {
-    const auto ids = data ? data->sequence(i, S, seed) : at::randint(src.config.vocab_size, {S}, gen, at::TensorOptions().dtype(at::kLong));
+    const auto ids = training_sequence(data.get(), i, S, seed, src.config.vocab_size, gen);
     const auto r = trainer.step(ids, hooks);
     for (const auto& pt : r.timeline) {
       auto rec = protocol::make_metric("mem_allocated_mib", pt.allocated_mib, "MiB", {{"step", i}, {"t_ms", pt.t_ms}, {"label", pt.label}});
@@ -168,6 +163,25 @@ Json task_train_bench(TaskContext& ctx) {
       total.push_back(sum);
     }
   }
+  const int64_t n_eval = p.value("eval_sequences", 0);
+  if (n_eval > 0) {
+    if (!p.contains("eval_data")) throw core::Error("train-bench: eval_sequences needs eval_data (a held-out token file)");
+    Json ep = Json::object();
+    ep["data"] = p["eval_data"];
+    if (p.contains("data_format")) ep["data_format"] = p["data_format"];
+    const auto eval = open_token_data(ep, src.config.vocab_size);
+    at::NoGradGuard ng;
+    double dense_sum = 0, method_sum = 0;
+    for (int64_t j = 0; j < n_eval; ++j) {
+      const auto ids = eval->sequence(j, S, seed + 101).to(mo.device);
+      const auto labels = core::next_token_labels(ids);
+      dense_sum += core::segmented_lm_loss(model->forward_hidden(ids), model->lm_head_weight(), labels).item<double>();
+      if (elim || groups > 1) method_sum += core::segmented_lm_loss(model->forward_hidden(ids, hooks), model->lm_head_weight(), labels).item<double>();
+    }
+    eval_values["eval_loss"] = dense_sum / static_cast<double>(n_eval);
+    if (elim || groups > 1) eval_values["eval_loss_method"] = method_sum / static_cast<double>(n_eval);
+    eval_values["eval_sequences"] = n_eval;
+  }
   const double step_ms = median(total);
   const auto mib = [&](double v) { return measured ? Json(v) : Json(nullptr); };
   Json s{{"peak_allocated_mib", mib(peak.peak_allocated)}, {"peak_reserved_mib", mib(peak.peak_reserved)},
@@ -176,6 +190,7 @@ Json task_train_bench(TaskContext& ctx) {
          {"model_tflops", step_flops(src.config, S) / (step_ms * 1e-3) / 1e12}, {"final_loss", last_loss},
          {"base_params", src.config.num_params()}, {"kept_fraction", kept_sum / steps}};
   if (elim) s["predictor_params"] = elim->predictor_params();
+  for (const auto& [k, v] : eval_values.items()) s[k] = v;
   int64_t lora_params = 0;
   for (const auto& t : model->trainable_parameters()) lora_params += t.numel();
   s["lora_params"] = lora_params;

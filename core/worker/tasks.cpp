@@ -10,6 +10,7 @@ Json task_info(TaskContext&);
 Json task_selftest(TaskContext&);
 Json task_train_bench(TaskContext&);
 Json task_gemm_peak(TaskContext&);
+Json task_predictor_train(TaskContext&);
 
 void require_known_params(const Json& params, const std::vector<std::string>& known, const std::string& task) {
   static const std::vector<std::string> common = {"model", "device", "hf_config", "checkpoint", "weights"};
@@ -29,9 +30,11 @@ const std::vector<Task>& all_tasks() {
       {"train-bench", "LoRA fine-tuning steps (random tokens or a token file): time and memory per step, MFU",
        task_train_bench,
        "  seq_len (required)      tokens per sequence (batch 1)\n"
-       "  method                  base (dense LoRA) | jenga (token elimination)           [base]\n"
+       "  method                  base (dense LoRA) | llora (LongLoRA S2-attn) | jenga (token\n"
+       "                          elimination) | 2d (jenga + S2-attn) | offload (jenga + host) [base]\n"
        "  steps, warmup           steps run; the first `warmup` are left out of medians    [6, 2]\n"
        "  checkpointing           recompute each layer in backward                         [false]\n"
+       "  offload                 checkpointing with layer inputs in pinned host memory   [method offload]\n"
        "  dtype                   bf16 | fp32                                              [bf16]\n"
        "  lora_rank, lora_alpha   adapter rank and alpha                                   [8, 16]\n"
        "  lora_targets            projections: q k v o gate up down (Llama), fc1 fc2 (OPT)  [q,k,v,o]\n"
@@ -39,10 +42,13 @@ const std::vector<Task>& all_tasks() {
        "  loss, loss_chunk        segmented (fused linear cross-entropy) | dense; rows/chunk [segmented, 2048]\n"
        "  data, data_format       token file instead of random tokens; auto|uint16|uint32  [-, auto]\n"
        "  timeline                per-layer allocation timeline as metric records          [false]\n"
+       "  eval_data, eval_sequences  held-out token file; loss on N sequences after training [-, 0]\n"
        "  rope_linear_factor      extra RoPE linear scaling     [seq_len / max positions when longer, else 1]\n"
        "  peak_tflops             measured matmul peak (task gemm-peak), for MFU           [-]\n"
        "  seed                                                                             [0]\n"
-       " jenga only:\n"
+       " llora and 2d:\n"
+       "  attention_groups        shifted sparse attention groups per sequence   [llora 4, 2d 8]\n"
+       " jenga, 2d and offload:\n"
        "  kept_fraction           fraction of 64-token blocks kept in a sparse layer      [0.4]\n"
        "  first_sparse_layer      layers below stay dense; -1 = num_layers / 2 - 1           [-1]\n"
        "  last_layer_dense        the last layer sees every token                          [true]\n"
@@ -51,6 +57,18 @@ const std::vector<Task>& all_tasks() {
        "  selector                predictor | exact (oracle block map)                     [predictor]\n"
        "  predictors              directory of trained predictors (layer_<i>.safetensors)  [random init]\n"
        " model: --model-spec from the harness, or params hf_config / checkpoint; device: auto|cpu|cuda[:N]\n"},
+      {"predictor-train", "trains Jenga's block predictors against a frozen model's exact block maps; saves them",
+       task_predictor_train,
+       "  seq_len (required)      tokens per sequence                                       \n"
+       "  output (required)       directory for layer_<i>.safetensors (train-bench predictors=)\n"
+       "  steps                   optimisation steps                                       [400]\n"
+       "  init                    directory of predictors to start from                  [random init]\n"
+       "  lr                      AdamW learning rate (betas 0.9, 0.95)                    [2e-5]\n"
+       "  target_scale            exact maps are divided by this        [Llama 1024, OPT 4096]\n"
+       "  prune_every, prune_zero_ratio  remove neurons dead in >= ratio of activations   [100, 0.8]\n"
+       "  kept_fraction, first_sparse_layer, last_layer_dense  the policy (sparse layers, recall) [as train-bench]\n"
+       "  data, data_format       token file instead of random tokens                     [-, auto]\n"
+       "  dtype, seed, rope_linear_factor                                                   [bf16, 0, auto]\n"},
       {"gemm-peak", "measured bf16 matrix-product TFLOP/s of the device (the MFU denominator)", task_gemm_peak},
   };
   return tasks;

@@ -1,5 +1,6 @@
 #include "model/autograd_ops.hpp"
 
+#include "model/activation_offload.hpp"
 #include "model/precision.hpp"
 
 #include <ATen/ATen.h>
@@ -109,29 +110,41 @@ struct SwiGluFn : public torch::autograd::Function<SwiGluFn> {
 
 struct CheckpointFn : public torch::autograd::Function<CheckpointFn> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, c10::IValue kept_iv, int64_t owner,
-                            int64_t layer) {
+                            int64_t layer, int64_t offload) {
     const at::Tensor kept = kept_iv.isTensor() ? kept_iv.toTensor() : at::Tensor();
-    // The owner pointer travels as an integer: saved_data holds IValues, and the model that owns
-    // the layers outlives every backward pass it starts.
+    // The owner and offload pointers travel as integers: saved_data holds IValues, and the model
+    // that owns them outlives every backward pass it starts.
     ctx->saved_data["owner"] = owner;
     ctx->saved_data["layer"] = layer;
+    ctx->saved_data["offload"] = offload;
     ctx->saved_data["kept"] = kept.defined() ? c10::IValue(kept) : c10::IValue();
-    ctx->save_for_backward({x});
+    if (offload)
+      reinterpret_cast<ActivationOffload*>(offload)->store(layer, x);
+    else
+      ctx->save_for_backward({x});
     return reinterpret_cast<RecomputableLayers*>(owner)->run_layer(layer, x, kept);
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     auto* owner = reinterpret_cast<RecomputableLayers*>(ctx->saved_data["owner"].toInt());
     const int64_t layer = ctx->saved_data["layer"].toInt();
+    auto* offload = reinterpret_cast<ActivationOffload*>(ctx->saved_data["offload"].toInt());
     const auto kept_iv = ctx->saved_data["kept"];
     const at::Tensor kept = kept_iv.isTensor() ? kept_iv.toTensor() : at::Tensor();
-    const auto x = ctx->get_saved_variables()[0].detach().requires_grad_(true);
+    at::Tensor x;
+    if (offload) {
+      x = offload->load(layer).requires_grad_(true);
+      // Backward visits layers last to first: bring the next one in while this one recomputes.
+      if (layer > 0) offload->prefetch(layer - 1);
+    } else {
+      x = ctx->get_saved_variables()[0].detach().requires_grad_(true);
+    }
     at::Tensor out;
     {
       at::AutoGradMode enable(true);
       out = owner->run_layer(layer, x, kept);
     }
     torch::autograd::backward({out}, {grads[0]});
-    return {x.grad(), at::Tensor(), at::Tensor(), at::Tensor()};
+    return {x.grad(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
 
@@ -151,9 +164,10 @@ torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& w, double ep
 torch::Tensor swiglu(const torch::Tensor& g, const torch::Tensor& u) { return SwiGluFn::apply(g, u); }
 
 torch::Tensor checkpointed_layer(RecomputableLayers* owner, int64_t layer, const torch::Tensor& x,
-                                 const torch::Tensor& kept) {
+                                 const torch::Tensor& kept, ActivationOffload* offload) {
   // `kept` is an index list (no gradient) and may be undefined, so it travels as an IValue.
-  return CheckpointFn::apply(x, kept.defined() ? c10::IValue(kept) : c10::IValue(), reinterpret_cast<int64_t>(owner), layer);
+  return CheckpointFn::apply(x, kept.defined() ? c10::IValue(kept) : c10::IValue(), reinterpret_cast<int64_t>(owner), layer,
+                             reinterpret_cast<int64_t>(offload));
 }
 
 }  // namespace jenga::core

@@ -16,6 +16,8 @@ torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& w, double ep
 // silu(g) · u, saving g and u (silu recomputed in backward, in fp32).
 torch::Tensor swiglu(const torch::Tensor& g, const torch::Tensor& u);
 
+class ActivationOffload;
+
 // Layers whose activations are recomputed in backward (gradient checkpointing).
 class RecomputableLayers {
  public:
@@ -26,8 +28,9 @@ class RecomputableLayers {
 
 // Runs owner->run_layer(layer, x, kept) without keeping its activations; backward re-runs it
 // with grad enabled and backpropagates through it (adapter grads accumulate into .grad).
-// `owner` must outlive the backward pass.
+// `owner` must outlive the backward pass. With `offload`, x waits in host memory instead of on
+// the device (the offload must outlive the backward pass too).
 torch::Tensor checkpointed_layer(RecomputableLayers* owner, int64_t layer, const torch::Tensor& x,
-                                 const torch::Tensor& kept);
+                                 const torch::Tensor& kept, ActivationOffload* offload = nullptr);
 
 }  // namespace jenga::core

@@ -3,6 +3,8 @@
 
 #include "jenga/core/compat.hpp"
 #include "jenga/core/error.hpp"
+#include "model/activation_offload.hpp"
+#include "model/attention.hpp"
 #include "model/autograd_ops.hpp"
 #include "model/rope.hpp"
 #include "sparsity/mlp_prune.hpp"
@@ -45,14 +47,16 @@ class Llama final : public CausalLM, public RecomputableLayers {
     const int64_t S = ids.size(0);
     rope_ = rope_tables(inv_freq_, at::arange(S, at::TensorOptions().dtype(at::kLong).device(options_.device)), options_.dtype);
     auto x = at::embedding(w("model.embed_tokens.weight"), ids.to(options_.device));
-    const bool ckpt = options_.gradient_checkpointing && at::GradMode::is_enabled();
+    const bool ckpt = (options_.gradient_checkpointing || options_.offload_activations) && at::GradMode::is_enabled();
     // Checkpointed layers need a grad-requiring input to be part of the graph at all.
     if (ckpt) x.requires_grad_(true);
     mlp_prune_.assign(config_.num_layers, 0.0);
+    groups_.assign(config_.num_layers, 1);
     for (int64_t i = 0; i < config_.num_layers; ++i) {
       if (hooks.mlp_prune_ratio) mlp_prune_[i] = hooks.mlp_prune_ratio(i);
+      if (hooks.attention_groups) groups_[i] = hooks.attention_groups(i);
       const auto kept = hooks.select_tokens ? hooks.select_tokens(i, x) : at::Tensor();
-      x = ckpt ? checkpointed_layer(this, i, x, kept) : run_layer(i, x, kept);
+      x = ckpt ? checkpointed_layer(this, i, x, kept, options_.offload_activations ? &offload_ : nullptr) : run_layer(i, x, kept);
       mark_layer(hooks, i, x);
     }
     return rms_norm(x, w("model.norm.weight"), config_.rms_norm_eps);
@@ -67,7 +71,8 @@ class Llama final : public CausalLM, public RecomputableLayers {
     // Eliminated tokens are never normalised or projected: gather first (RMSNorm is per token),
     // then add the kept tokens' attention output back into the residual stream.
     const at::Tensor xs = kept.defined() ? x.index_select(0, kept) : x;
-    const auto attn = attention(L, rms_norm(xs, L.ln1, config_.rms_norm_eps), kept);
+    const int64_t groups = i < static_cast<int64_t>(groups_.size()) ? groups_[i] : 1;
+    const auto attn = attention(L, rms_norm(xs, L.ln1, config_.rms_norm_eps), kept, groups);
     const auto h = kept.defined() ? x.index_add(0, kept, attn) : x + attn;
     const auto hn = rms_norm(h, L.ln2, config_.rms_norm_eps);
     const double ratio = i < static_cast<int64_t>(mlp_prune_.size()) ? mlp_prune_[i] : 0.0;
@@ -125,7 +130,7 @@ class Llama final : public CausalLM, public RecomputableLayers {
 
   // Causal self-attention among the (already gathered) kept tokens xs, RoPE'd at their original
   // positions; returns their update [kept, H].
-  at::Tensor attention(const Layer& L, const at::Tensor& xs, const at::Tensor& kept) {
+  at::Tensor attention(const Layer& L, const at::Tensor& xs, const at::Tensor& kept, int64_t groups) {
     const int64_t nh = config_.num_heads, nkv = config_.num_kv_heads, hd = config_.head_dim;
     const double s = lora_cfg_.scale();
     const RopeTables rope = kept.defined() ? RopeTables{rope_.cos.index_select(0, kept), rope_.sin.index_select(0, kept)} : rope_;
@@ -135,15 +140,14 @@ class Llama final : public CausalLM, public RecomputableLayers {
     auto v = lora_linear(xs, L.v, L.bv, lora_for(L.path + "self_attn.v_proj"), s).view({S, nkv, hd});
     q = apply_rope(q, rope);
     k = apply_rope(k, rope);
-    auto o = compat::scaled_dot_product_attention(q.transpose(0, 1).unsqueeze(0), k.transpose(0, 1).unsqueeze(0),
-                                                  v.transpose(0, 1).unsqueeze(0), /*causal=*/true,
-                                                  1.0 / std::sqrt(static_cast<double>(hd)));
-    o = o.squeeze(0).transpose(0, 1).reshape({S, nh * hd});
+    const auto o = causal_attention(q, k, v, 1.0 / std::sqrt(static_cast<double>(hd)), groups).reshape({S, nh * hd});
     return lora_linear(o, L.o, L.bo, lora_for(L.path + "self_attn.o_proj"), s);
   }
 
   std::vector<Layer> layers_;
   std::vector<double> mlp_prune_;  // per layer, set by forward_hidden from the hooks
+  std::vector<int64_t> groups_;    // attention groups per layer, likewise
+  ActivationOffload offload_;      // layer inputs in host memory (options_.offload_activations)
   at::Tensor inv_freq_;
   RopeTables rope_;  // positions 0..S-1 of the current forward
 };

@@ -4,6 +4,8 @@
 
 #include "jenga/core/compat.hpp"
 #include "jenga/core/error.hpp"
+#include "model/activation_offload.hpp"
+#include "model/attention.hpp"
 #include "model/autograd_ops.hpp"
 #include "sparsity/mlp_prune.hpp"
 
@@ -58,13 +60,15 @@ class Opt final : public CausalLM, public RecomputableLayers {
     if (embed_dim() != config_.hidden_size) x = frozen_linear(x, w("model.decoder.project_in.weight"), {});
     const auto positions = at::arange(kPositionOffset, S + kPositionOffset, at::TensorOptions().dtype(at::kLong).device(options_.device));
     x = x + at::embedding(w("model.decoder.embed_positions.weight"), positions);
-    const bool ckpt = options_.gradient_checkpointing && at::GradMode::is_enabled();
+    const bool ckpt = (options_.gradient_checkpointing || options_.offload_activations) && at::GradMode::is_enabled();
     if (ckpt) x.requires_grad_(true);
     mlp_prune_.assign(config_.num_layers, 0.0);
+    groups_.assign(config_.num_layers, 1);
     for (int64_t i = 0; i < config_.num_layers; ++i) {
       if (hooks.mlp_prune_ratio) mlp_prune_[i] = hooks.mlp_prune_ratio(i);
+      if (hooks.attention_groups) groups_[i] = hooks.attention_groups(i);
       const auto kept = hooks.select_tokens ? hooks.select_tokens(i, x) : at::Tensor();
-      x = ckpt ? checkpointed_layer(this, i, x, kept) : run_layer(i, x, kept);
+      x = ckpt ? checkpointed_layer(this, i, x, kept, options_.offload_activations ? &offload_ : nullptr) : run_layer(i, x, kept);
       mark_layer(hooks, i, x);
     }
     if (config_.opt_final_layer_norm)
@@ -83,6 +87,7 @@ class Opt final : public CausalLM, public RecomputableLayers {
       return at::layer_norm(t, {config_.hidden_size}, w(p + n + ".weight"), w(p + n + ".bias"), eps);
     };
     const double ratio = i < static_cast<int64_t>(mlp_prune_.size()) ? mlp_prune_[i] : 0.0;
+    const int64_t groups = i < static_cast<int64_t>(groups_.size()) ? groups_[i] : 1;
     auto mlp = [&](const at::Tensor& t) {
       if (ratio > 0.0) {
         if (lora_for(p + "fc1").defined() || lora_for(p + "fc2").defined())
@@ -97,10 +102,10 @@ class Opt final : public CausalLM, public RecomputableLayers {
     const at::Tensor xs = kept.defined() ? x.index_select(0, kept) : x;
     const auto add = [&](const at::Tensor& upd) { return kept.defined() ? x.index_add(0, kept, upd) : x + upd; };
     if (config_.do_layer_norm_before) {
-      const auto h = add(attention(p, ln(xs, "self_attn_layer_norm"), kept));
+      const auto h = add(attention(p, ln(xs, "self_attn_layer_norm"), groups));
       return h + mlp(ln(h, "final_layer_norm"));
     }
-    const auto h = ln(add(attention(p, xs, kept)), "self_attn_layer_norm");
+    const auto h = ln(add(attention(p, xs, groups)), "self_attn_layer_norm");
     return ln(h + mlp(h), "final_layer_norm");
   }
 
@@ -135,20 +140,21 @@ class Opt final : public CausalLM, public RecomputableLayers {
  private:
   int64_t embed_dim() const { return config_.word_embed_proj_dim > 0 ? config_.word_embed_proj_dim : config_.hidden_size; }
   std::vector<double> mlp_prune_;  // per layer, set by forward_hidden from the hooks
+  std::vector<int64_t> groups_;    // attention groups per layer, likewise
+  ActivationOffload offload_;      // layer inputs in host memory (options_.offload_activations)
   static std::string layer_prefix(int64_t i) { return "model.decoder.layers." + std::to_string(i) + "."; }
 
   // Causal self-attention among the (already gathered) tokens xs; returns their update.
-  at::Tensor attention(const std::string& p, const at::Tensor& xs, const at::Tensor& kept) {
+  at::Tensor attention(const std::string& p, const at::Tensor& xs, int64_t groups) {
     const int64_t nh = config_.num_heads, hd = config_.head_dim;
     const double s = lora_cfg_.scale();
     const int64_t S = xs.size(0);
     const std::string a = p + "self_attn.";
     auto proj = [&](const char* n) {
-      return lora_linear(xs, w(a + n + ".weight"), w(a + n + ".bias"), lora_for(a + n), s).view({S, nh, hd}).transpose(0, 1).unsqueeze(0);
+      return lora_linear(xs, w(a + n + ".weight"), w(a + n + ".bias"), lora_for(a + n), s).view({S, nh, hd});
     };
-    auto o = compat::scaled_dot_product_attention(proj("q_proj"), proj("k_proj"), proj("v_proj"), /*causal=*/true,
-                                                  1.0 / std::sqrt(static_cast<double>(hd)));
-    o = o.squeeze(0).transpose(0, 1).reshape({S, nh * hd});
+    const auto o = causal_attention(proj("q_proj"), proj("k_proj"), proj("v_proj"), 1.0 / std::sqrt(static_cast<double>(hd)), groups)
+                       .reshape({S, nh * hd});
     return lora_linear(o, w(a + "out_proj.weight"), w(a + "out_proj.bias"), lora_for(a + "out_proj"), s);
   }
 };

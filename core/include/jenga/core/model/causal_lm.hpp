@@ -23,6 +23,9 @@ struct ModelOptions {
   torch::Device device = torch::kCPU;
   torch::ScalarType dtype = torch::kBFloat16;  // base weights and activations
   bool gradient_checkpointing = false;         // recompute each layer in backward
+  // Checkpointing with each layer's input kept in pinned host memory, copied on a side stream
+  // while the layers compute (implies gradient_checkpointing).
+  bool offload_activations = false;
   // RoPE linear scaling applied on top of the config's (LongLoRA-style context extension); 1 = none.
   double rope_linear_factor = 1.0;
 };
@@ -37,6 +40,9 @@ struct LayerHooks {
   std::function<torch::Tensor(int64_t layer, const torch::Tensor& hidden)> select_tokens;
   // MLP channel pruning for backward, per layer: a ratio in [0, 1); 0 (or no hook) is exact.
   std::function<double(int64_t layer)> mlp_prune_ratio;
+  // Attention groups per layer: 0 or 1 is dense causal attention over the (kept) tokens; G > 1 is
+  // LongLoRA's shifted sparse attention in G groups (see causal_attention in model/attention.hpp).
+  std::function<int64_t(int64_t layer)> attention_groups;
   // Called with "forward/layer i" after each layer's forward and "backward/layer i" when the
   // backward pass reaches that layer's output (the profiler's allocation timeline).
   std::function<void(const std::string& label)> mark;

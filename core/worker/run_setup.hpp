@@ -1,0 +1,29 @@
+// What the training-like tasks (train-bench, predictor-train) set up the same way from params:
+// model options, the token source, and the elimination policy.
+#pragma once
+
+#include "model_source.hpp"
+#include "task.hpp"
+
+#include "jenga/core/model/causal_lm.hpp"
+#include "jenga/core/sparsity/elimination.hpp"
+#include "jenga/core/train/token_file.hpp"
+
+#include <memory>
+
+namespace jenga::worker {
+
+// Device (ctx.device, memory cap from the environment), dtype (params.dtype bf16|fp32), and RoPE
+// scaling (params.rope_linear_factor, default seq_len / max positions when longer) for S tokens.
+core::ModelOptions model_options(const TaskContext& ctx, const ModelSource& src, int64_t S);
+
+// params.data (+ data_format auto|uint16|uint32) as a token file, or null for random tokens.
+std::unique_ptr<core::TokenFile> open_token_data(const Json& params, int64_t vocab_size);
+
+// One training sequence: from the file (sequence i) or seeded random tokens.
+torch::Tensor training_sequence(core::TokenFile* data, int64_t i, int64_t S, uint64_t seed, int64_t vocab_size, at::Generator& gen);
+
+// params kept_fraction, first_sparse_layer, last_layer_dense, mlp_prune_ratio, mlp_prune_layers.
+core::EliminationConfig elimination_config(const Json& params);
+
+}  // namespace jenga::worker
