@@ -71,7 +71,7 @@ def build(args):
 def pack(args):
     src = args.text
     data = gzip.open(src, "rb").read() if src.endswith(".gz") else open(src, "rb").read()
-    tokens = array.array("H", data)  # one token per byte: ids 0..255
+    tokens = array.array("H", list(data))  # one token per byte: ids 0..255
     if sys.byteorder != "little":
         tokens.byteswap()
     with open(args.out, "wb") as f:
