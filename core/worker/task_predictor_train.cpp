@@ -19,7 +19,7 @@ namespace jenga::worker {
 Json task_predictor_train(TaskContext& ctx) {
   const auto& p = ctx.params;
   require_known_params(p, {"seq_len", "steps", "output", "init", "lr", "target_scale", "prune_every", "prune_zero_ratio",
-                           "kept_fraction", "first_sparse_layer", "last_layer_dense", "data", "data_format", "dtype", "seed",
+                           "normalize_targets", "kept_fraction", "first_sparse_layer", "last_layer_dense", "data", "data_format", "dtype", "seed",
                            "rope_linear_factor"},
                        "predictor-train");
   for (const char* k : {"seq_len", "output"})
@@ -38,6 +38,7 @@ Json task_predictor_train(TaskContext& ctx) {
   pc.target_scale = p.value("target_scale", pc.target_scale);
   pc.prune_every = p.value("prune_every", pc.prune_every);
   pc.prune_zero_ratio = p.value("prune_zero_ratio", pc.prune_zero_ratio);
+  pc.normalize_targets = p.value("normalize_targets", pc.normalize_targets);
   core::PredictorTrainer trainer(*model, elimination_config(p), pc, p.value("init", std::string()), seed + 3);
   const auto data = open_token_data(p, src.config.vocab_size);
   auto gen = at::detail::createCPUGenerator(seed + 2);

@@ -65,6 +65,7 @@ const std::vector<Task>& all_tasks() {
        "  init                    directory of predictors to start from                  [random init]\n"
        "  lr                      AdamW learning rate (betas 0.9, 0.95)                    [2e-5]\n"
        "  target_scale            exact maps are divided by this        [Llama 1024, OPT 4096]\n"
+       "  normalize_targets       divide each exact map by its own maximum instead         [false]\n"
        "  prune_every, prune_zero_ratio  remove neurons dead in >= ratio of activations   [100, 0.8]\n"
        "  kept_fraction, first_sparse_layer, last_layer_dense  the policy (sparse layers, recall) [as train-bench]\n"
        "  data, data_format       token file instead of random tokens                     [-, auto]\n"

@@ -26,7 +26,9 @@ def main():
     ap.add_argument("--layers", type=int, default=8)
     ap.add_argument("--hidden", type=int, default=512)
     ap.add_argument("--heads", type=int, default=8)
-    ap.add_argument("--max-positions", type=int, default=4096)
+    # The pre-training length: longer fine-tuning runs extend the context by RoPE position
+    # interpolation (jenga-worker scales RoPE by seq_len / max_position_embeddings).
+    ap.add_argument("--max-positions", type=int, default=1024)
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
     torch.manual_seed(a.seed)

@@ -34,14 +34,16 @@ data="\"data\":\"$work/train.u16\",\"data_format\":\"uint16\""
 tag() { sed "s/^{\"event\"/{\"run\":\"$1\",\"event\"/"; }
 
 # Predictors for this model, trained on the train split (lr raised from the artifact's 2e-5: these
-# start from scratch and get pred_steps steps, not 400 at 16K).
-$W predictor-train --model-spec "$spec" --params "{\"seq_len\":$seq,\"steps\":$pred_steps,\"lr\":1e-3,\"prune_every\":100,$data,\"output\":\"$work/predictors\"}" \
+# start from scratch and get pred_steps steps, not 400 at 16K; targets normalised per map, since
+# this small model's maps are far smaller than the 1024 the artifact divides Llama-2's by).
+$W predictor-train --model-spec "$spec" --params "{\"seq_len\":$seq,\"steps\":$pred_steps,\"lr\":1e-3,\"normalize_targets\":true,\"prune_every\":100,$data,\"output\":\"$work/predictors\"}" \
   2>&1 | tag predictor-train >> "$out/loss_gap.jsonl"
 
-ft() {  # name, extra params
-  $W train-bench --model-spec "$spec" --params "{\"seq_len\":$seq,\"steps\":$steps,\"warmup\":10,\"lr\":$lr,$data,\"eval_data\":\"$work/val.u16\",\"eval_sequences\":$eval_n$2}" \
+ft() {  # name, extra params[, seq_len]
+  $W train-bench --model-spec "$spec" --params "{\"seq_len\":${3:-$seq},\"steps\":$steps,\"warmup\":10,\"lr\":$lr,$data,\"eval_data\":\"$work/val.u16\",\"eval_sequences\":$eval_n$2}" \
     2>&1 | tag "$1" >> "$out/loss_gap.jsonl"
 }
+ft base-at-pretrain-length ',"method":"base"' 1024
 ft base ',"method":"base"'
 ft jenga ',"method":"jenga","predictors":"'"$work/predictors"'"'
 ft jenga-exact ',"method":"jenga","selector":"exact"'

@@ -76,11 +76,12 @@ PredictorStepResult PredictorTrainer::step(const torch::Tensor& ids) {
       const auto [q, k] = model_.attention_qk(layer, x);
       target = exact_block_map(q, k, ec_.block);
     }
+    const auto scaled = cfg_.normalize_targets ? target / target.masked_select(causal).max().clamp_min(1e-12) : target / scale_;
     at::Tensor pred;
     {
       at::AutoGradMode grad(true);
       pred = p->forward(x.detach(), /*track=*/true);
-      const auto loss = at::smooth_l1_loss(pred.masked_select(causal), (target / scale_).masked_select(causal), at::Reduction::Mean, 1.0);
+      const auto loss = at::smooth_l1_loss(pred.masked_select(causal), scaled.masked_select(causal), at::Reduction::Mean, 1.0);
       loss.backward();
       r.loss += loss.item<double>();
     }

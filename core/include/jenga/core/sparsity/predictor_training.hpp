@@ -17,6 +17,9 @@ struct PredictorTrainConfig {
   double lr = 2e-5, beta1 = 0.9, beta2 = 0.95, weight_decay = 0.0;
   // Exact maps are divided by this before the loss; 0 = the artifact's choice (Llama 1024, OPT 4096).
   double target_scale = 0.0;
+  // Divide each exact map by its own largest causal entry instead (scale-free targets: only the
+  // ranking of blocks matters for elimination, and map magnitudes differ a lot between models).
+  bool normalize_targets = false;
   int64_t prune_every = 100;      // 0 = never
   double prune_zero_ratio = 0.8;  // a neuron dead in at least this share of activations is removed
 };
