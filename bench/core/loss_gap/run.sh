@@ -30,7 +30,7 @@ PYTHONUNBUFFERED=1 python3 bench/core/loss_gap/pretrain_byte_llama.py --train $d
 tail -n 1 "$out/pretrain.log"
 cp "$work/model/config.json" "$work/model/pretrain.json" "$out/" 2>/dev/null
 spec="{\"name\":\"byte-llama\",\"hf_config\":\"$work/model/config.json\",\"checkpoint\":\"$work/model\"}"
-data="\"data\":\"$work/train.u16\",\"data_format\":\"uint16\""
+data="\"weights\":\"checkpoint\",\"data\":\"$work/train.u16\",\"data_format\":\"uint16\""
 tag() { sed "s/^{\"event\"/{\"run\":\"$1\",\"event\"/"; }
 
 # Predictors for this model, trained on the train split (lr raised from the artifact's 2e-5: these
