@@ -15,6 +15,9 @@
 //   2d: jenga's elimination, then shifted sparse attention among the kept tokens, attention_groups (8).
 //   offload: jenga with each layer's input in pinned host memory (checkpointing); offload (false)
 //   turns the same on for any method.
+//   fused_rows (true): move kept rows by block lists in fused kernels (CUDA); false: index ops.
+//   time_selection (false): synchronise around each block selection and report its time per step
+//   (selection_ms: predictors or exact maps plus top-k; the overhead of choosing tokens).
 //   eval_data (a held-out token file, same format as data), eval_sequences (0): after training, the
 //   mean loss on that many held-out sequences with every token (eval_loss) and, for methods that
 //   eliminate tokens, with the method's own forward (eval_loss_method).
@@ -74,7 +77,7 @@ Json task_train_bench(TaskContext& ctx) {
                            "lora_targets", "loss", "loss_chunk", "seed", "rope_linear_factor", "peak_tflops",
                            "data", "data_format", "lr", "schedule", "grad_clip", "timeline", "kept_fraction",
                            "first_sparse_layer", "last_layer_dense", "mlp_prune_ratio", "mlp_prune_layers", "selector",
-                           "predictors", "attention_groups", "offload", "eval_data", "eval_sequences"},
+                           "predictors", "attention_groups", "offload", "eval_data", "eval_sequences", "time_selection", "fused_rows"},
                        "train-bench");
   if (!p.contains("seq_len")) throw core::Error("train-bench: params.seq_len is required");
   const int64_t S = p["seq_len"].get<int64_t>();
@@ -124,7 +127,9 @@ Json task_train_bench(TaskContext& ctx) {
     elim = std::make_unique<core::TokenEliminator>(*model, ec, sel == "exact" ? core::TokenEliminator::Selector::Exact
                                                                                : core::TokenEliminator::Selector::Predictor,
                                                    p.value("predictors", std::string()), seed + 3);
+    elim->set_timing(p.value("time_selection", false));
     hooks = elim->hooks();
+    if (!p.value("fused_rows", true)) hooks.token_block = 0;
   }
   if (groups > 1) hooks.attention_groups = [groups](int64_t) { return groups; };
   const auto data = open_token_data(p, src.config.vocab_size);
@@ -133,7 +138,7 @@ Json task_train_bench(TaskContext& ctx) {
   const bool measured = mo.device.is_cuda();
   Json eval_values = Json::object();
   auto gen = at::detail::createCPUGenerator(seed + 2);
-  std::vector<double> fwd, bwd, opt, total;
+  std::vector<double> fwd, bwd, opt, total, selection;
   core::MemoryStats peak;
   double last_loss = 0, kept_sum = 0;
   for (int i = 0; i < steps; ++i) {
@@ -161,6 +166,7 @@ Json task_train_bench(TaskContext& ctx) {
       bwd.push_back(r.phase_ms[1].second);
       opt.push_back(r.phase_ms[2].second);
       total.push_back(sum);
+      if (elim) selection.push_back(elim->last_selection_ms());
     }
   }
   const int64_t n_eval = p.value("eval_sequences", 0);
@@ -189,7 +195,11 @@ Json task_train_bench(TaskContext& ctx) {
          {"backward_ms", median(bwd)}, {"optimizer_ms", median(opt)}, {"tokens_per_s", 1000.0 * S / step_ms},
          {"model_tflops", step_flops(src.config, S) / (step_ms * 1e-3) / 1e12}, {"final_loss", last_loss},
          {"base_params", src.config.num_params()}, {"kept_fraction", kept_sum / steps}};
-  if (elim) s["predictor_params"] = elim->predictor_params();
+  if (elim) {
+    s["predictor_params"] = elim->predictor_params();
+    s["predictor_mib"] = static_cast<double>(elim->predictor_bytes()) / (1024.0 * 1024.0);
+    if (p.value("time_selection", false)) s["selection_ms"] = median(selection);
+  }
   for (const auto& [k, v] : eval_values.items()) s[k] = v;
   int64_t lora_params = 0;
   for (const auto& t : model->trainable_parameters()) lora_params += t.numel();

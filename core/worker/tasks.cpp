@@ -56,6 +56,8 @@ const std::vector<Task>& all_tasks() {
        "  mlp_prune_layers        all | sparse | none                                      [all]\n"
        "  selector                predictor | exact (oracle block map)                     [predictor]\n"
        "  predictors              directory of trained predictors (layer_<i>.safetensors)  [random init]\n"
+       "  time_selection          report the block selection's time per step (syncs)      [false]\n"
+       "  fused_rows              kept rows move by block lists in fused kernels (CUDA)   [true]\n"
        " model: --model-spec from the harness, or params hf_config / checkpoint; device: auto|cpu|cuda[:N]\n"},
       {"predictor-train", "trains Jenga's block predictors against a frozen model's exact block maps; saves them",
        task_predictor_train,

@@ -7,6 +7,7 @@
 #include "model/attention.hpp"
 #include "model/autograd_ops.hpp"
 #include "model/rope.hpp"
+#include "sparsity/kept_rows.hpp"
 #include "sparsity/mlp_prune.hpp"
 
 #include <ATen/ATen.h>
@@ -52,6 +53,7 @@ class Llama final : public CausalLM, public RecomputableLayers {
     if (ckpt) x.requires_grad_(true);
     mlp_prune_.assign(config_.num_layers, 0.0);
     groups_.assign(config_.num_layers, 1);
+    token_block_ = hooks.token_block;
     for (int64_t i = 0; i < config_.num_layers; ++i) {
       if (hooks.mlp_prune_ratio) mlp_prune_[i] = hooks.mlp_prune_ratio(i);
       if (hooks.attention_groups) groups_[i] = hooks.attention_groups(i);
@@ -70,10 +72,11 @@ class Llama final : public CausalLM, public RecomputableLayers {
     const Layer& L = layers_[i];
     // Eliminated tokens are never normalised or projected: gather first (RMSNorm is per token),
     // then add the kept tokens' attention output back into the residual stream.
-    const at::Tensor xs = kept.defined() ? x.index_select(0, kept) : x;
+    const KeptRows rows = kept.defined() ? kept_rows(kept, token_block_, x.size(0)) : KeptRows{};
+    const at::Tensor xs = kept.defined() ? gather_kept_rows(x, rows) : x;
     const int64_t groups = i < static_cast<int64_t>(groups_.size()) ? groups_[i] : 1;
     const auto attn = attention(L, rms_norm(xs, L.ln1, config_.rms_norm_eps), kept, groups);
-    const auto h = kept.defined() ? x.index_add(0, kept, attn) : x + attn;
+    const auto h = kept.defined() ? add_at_kept_rows(x, rows, attn) : x + attn;
     const auto hn = rms_norm(h, L.ln2, config_.rms_norm_eps);
     const double ratio = i < static_cast<int64_t>(mlp_prune_.size()) ? mlp_prune_[i] : 0.0;
     if (ratio > 0.0) {
@@ -147,6 +150,7 @@ class Llama final : public CausalLM, public RecomputableLayers {
   std::vector<Layer> layers_;
   std::vector<double> mlp_prune_;  // per layer, set by forward_hidden from the hooks
   std::vector<int64_t> groups_;    // attention groups per layer, likewise
+  int64_t token_block_ = 0;        // hooks.token_block of the current forward
   ActivationOffload offload_;      // layer inputs in host memory (options_.offload_activations)
   at::Tensor inv_freq_;
   RopeTables rope_;  // positions 0..S-1 of the current forward

@@ -7,6 +7,7 @@
 #include "model/activation_offload.hpp"
 #include "model/attention.hpp"
 #include "model/autograd_ops.hpp"
+#include "sparsity/kept_rows.hpp"
 #include "sparsity/mlp_prune.hpp"
 
 #include <ATen/ATen.h>
@@ -64,6 +65,7 @@ class Opt final : public CausalLM, public RecomputableLayers {
     if (ckpt) x.requires_grad_(true);
     mlp_prune_.assign(config_.num_layers, 0.0);
     groups_.assign(config_.num_layers, 1);
+    token_block_ = hooks.token_block;
     for (int64_t i = 0; i < config_.num_layers; ++i) {
       if (hooks.mlp_prune_ratio) mlp_prune_[i] = hooks.mlp_prune_ratio(i);
       if (hooks.attention_groups) groups_[i] = hooks.attention_groups(i);
@@ -99,8 +101,9 @@ class Opt final : public CausalLM, public RecomputableLayers {
       return lora_linear(h, w(p + "fc2.weight"), w(p + "fc2.bias"), lora_for(p + "fc2"), s);
     };
     // Eliminated tokens are gathered out before any per-token work and get no attention update.
-    const at::Tensor xs = kept.defined() ? x.index_select(0, kept) : x;
-    const auto add = [&](const at::Tensor& upd) { return kept.defined() ? x.index_add(0, kept, upd) : x + upd; };
+    const KeptRows rows = kept.defined() ? kept_rows(kept, token_block_, x.size(0)) : KeptRows{};
+    const at::Tensor xs = kept.defined() ? gather_kept_rows(x, rows) : x;
+    const auto add = [&](const at::Tensor& upd) { return kept.defined() ? add_at_kept_rows(x, rows, upd) : x + upd; };
     if (config_.do_layer_norm_before) {
       const auto h = add(attention(p, ln(xs, "self_attn_layer_norm"), groups));
       return h + mlp(ln(h, "final_layer_norm"));
@@ -141,6 +144,7 @@ class Opt final : public CausalLM, public RecomputableLayers {
   int64_t embed_dim() const { return config_.word_embed_proj_dim > 0 ? config_.word_embed_proj_dim : config_.hidden_size; }
   std::vector<double> mlp_prune_;  // per layer, set by forward_hidden from the hooks
   std::vector<int64_t> groups_;    // attention groups per layer, likewise
+  int64_t token_block_ = 0;        // hooks.token_block of the current forward
   ActivationOffload offload_;      // layer inputs in host memory (options_.offload_activations)
   static std::string layer_prefix(int64_t i) { return "model.decoder.layers." + std::to_string(i) + "."; }
 

@@ -3,9 +3,12 @@
 #include "io/posix_files.hpp"
 #include "jenga/core/error.hpp"
 #include "jenga/core/io/safetensors.hpp"
+#include "jenga/core/runtime/device.hpp"
 #include "jenga/core/sparsity/block_map.hpp"
 
 #include <ATen/ATen.h>
+
+#include <chrono>
 
 namespace jenga::core {
 
@@ -46,6 +49,17 @@ TokenEliminator::TokenEliminator(CausalLM& model, EliminationConfig cfg, Selecto
 }
 
 torch::Tensor TokenEliminator::select(int64_t layer, const torch::Tensor& hidden) {
+  if (layer == 0) selection_ms_ = 0;
+  if (!timing_ || !layer_is_sparse(cfg_, layer, model_.config().num_layers)) return select_blocks(layer, hidden);
+  synchronize(hidden.device());
+  const auto t0 = std::chrono::steady_clock::now();
+  auto kept = select_blocks(layer, hidden);
+  synchronize(hidden.device());
+  selection_ms_ += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return kept;
+}
+
+torch::Tensor TokenEliminator::select_blocks(int64_t layer, const torch::Tensor& hidden) {
   const int64_t L = model_.config().num_layers, S = hidden.size(0);
   if (!layer_is_sparse(cfg_, layer, L)) {
     kept_[layer] = 1.0;
@@ -67,6 +81,7 @@ torch::Tensor TokenEliminator::select(int64_t layer, const torch::Tensor& hidden
 LayerHooks TokenEliminator::hooks() {
   LayerHooks h;
   h.select_tokens = [this](int64_t layer, const torch::Tensor& x) { return select(layer, x); };
+  h.token_block = cfg_.block;
   const int64_t L = model_.config().num_layers;
   h.mlp_prune_ratio = [this, L](int64_t layer) { return layer_mlp_prune_ratio(cfg_, layer, L); };
   return h;
@@ -82,6 +97,14 @@ int64_t TokenEliminator::predictor_params() const {
   int64_t n = 0;
   for (const auto& p : predictors_)
     if (p) n += p->num_params();
+  return n;
+}
+
+int64_t TokenEliminator::predictor_bytes() const {
+  int64_t n = 0;
+  for (const auto& p : predictors_)
+    if (p)
+      for (const auto& w : p->parameters()) n += w.numel() * static_cast<int64_t>(w.element_size());
   return n;
 }
 

@@ -38,6 +38,9 @@ struct LayerHooks {
   // projected, RoPE'd at their original positions and attend causally among themselves; the
   // others get no attention update (their residual passes through); every token runs the MLP.
   std::function<torch::Tensor(int64_t layer, const torch::Tensor& hidden)> select_tokens;
+  // When select_tokens keeps whole blocks of this many tokens (0: no such promise), the kept rows
+  // move by block lists in fused kernels on CUDA instead of per-token index ops.
+  int64_t token_block = 0;
   // MLP channel pruning for backward, per layer: a ratio in [0, 1); 0 (or no hook) is exact.
   std::function<double(int64_t layer)> mlp_prune_ratio;
   // Attention groups per layer: 0 or 1 is dense causal attention over the (kept) tokens; G > 1 is

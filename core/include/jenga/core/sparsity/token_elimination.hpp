@@ -25,6 +25,12 @@ class TokenEliminator {
   // Fraction of (layer, token) pairs that took part in attention during the last forward.
   double last_kept_fraction() const;
   int64_t predictor_params() const;
+  // Predictor weights in bytes (their dtype is the model's).
+  int64_t predictor_bytes() const;
+  // With timing on, each selection is bracketed by device synchronisations and its wall time
+  // summed per forward (the predictors' time overhead); off by default (syncs cost overlap).
+  void set_timing(bool on) { timing_ = on; }
+  double last_selection_ms() const { return selection_ms_; }
   const EliminationConfig& config() const { return cfg_; }
   BlockPredictor* predictor(int64_t layer) { return predictors_.at(layer).get(); }
 
@@ -33,11 +39,14 @@ class TokenEliminator {
 
  private:
   torch::Tensor select(int64_t layer, const torch::Tensor& hidden);
+  torch::Tensor select_blocks(int64_t layer, const torch::Tensor& hidden);
   CausalLM& model_;
   EliminationConfig cfg_;
   Selector selector_;
   std::vector<std::unique_ptr<BlockPredictor>> predictors_;  // null for dense layers
   std::vector<double> kept_;                                  // per layer, last forward
+  bool timing_ = false;
+  double selection_ms_ = 0;                                   // last forward, when timing
 };
 
 }  // namespace jenga::core
