@@ -7,6 +7,11 @@
 
 namespace jenga::worker {
 
+void extend_positions_for_random_init(ModelSource& src, int64_t S) {
+  if (src.config.family == core::Family::Opt && src.checkpoint.empty() && S > src.config.max_position_embeddings)
+    src.config.max_position_embeddings = S;
+}
+
 core::ModelOptions model_options(const TaskContext& ctx, const ModelSource& src, int64_t S) {
   const auto& p = ctx.params;
   core::ModelOptions mo;

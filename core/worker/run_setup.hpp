@@ -13,6 +13,11 @@
 
 namespace jenga::worker {
 
+// OPT learns one position embedding per position, up to max_position_embeddings. A random-init
+// model (systems runs) longer than that gets a table of S positions, as a position-extended
+// checkpoint would have; a real checkpoint is never silently extended (model_options refuses it).
+void extend_positions_for_random_init(ModelSource& src, int64_t S);
+
 // Device (ctx.device, memory cap from the environment), dtype (params.dtype bf16|fp32), and RoPE
 // scaling (params.rope_linear_factor, default seq_len / max positions when longer) for S tokens.
 core::ModelOptions model_options(const TaskContext& ctx, const ModelSource& src, int64_t S);

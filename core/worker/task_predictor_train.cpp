@@ -29,7 +29,8 @@ Json task_predictor_train(TaskContext& ctx) {
   if (steps < 1) throw core::Error(core::msg("predictor-train: steps must be >= 1, got ", steps));
   const std::string output = p["output"].get<std::string>();
 
-  const auto src = resolve_model(ctx);
+  auto src = resolve_model(ctx);
+  extend_positions_for_random_init(src, S);
   const auto mo = model_options(ctx, src, S);
   const uint64_t seed = p.value("seed", 0);
   auto model = core::make_causal_lm(src.config, mo, src.checkpoint, seed);

@@ -95,7 +95,8 @@ Json task_train_bench(TaskContext& ctx) {
   const int steps = p.value("steps", 6), warmup = p.value("warmup", 2);
   if (S < 2 || steps <= warmup || warmup < 0) throw core::Error(core::msg("train-bench: need seq_len >= 2 and steps > warmup >= 0"));
 
-  const auto src = resolve_model(ctx);
+  auto src = resolve_model(ctx);
+  extend_positions_for_random_init(src, S);
   core::ModelOptions mo = model_options(ctx, src, S);
   mo.gradient_checkpointing = p.value("checkpointing", false);
   mo.offload_activations = p.value("offload", method == "offload");
@@ -144,11 +145,13 @@ Json task_train_bench(TaskContext& ctx) {
   for (int i = 0; i < steps; ++i) {
     const auto ids = training_sequence(data.get(), i, S, seed, src.config.vocab_size, gen);
     const auto r = trainer.step(ids, hooks);
-    for (const auto& pt : r.timeline) {
-      auto rec = protocol::make_metric("mem_allocated_mib", pt.allocated_mib, "MiB", {{"step", i}, {"t_ms", pt.t_ms}, {"label", pt.label}});
-      if (!measured) rec["value"] = nullptr;  // CPU: no allocator statistics
-      emit(rec);
-    }
+    // One trace, of the last step (after warm-up; the allocator's pools are settled by then).
+    if (i == steps - 1)
+      for (const auto& pt : r.timeline) {
+        auto rec = protocol::make_metric("mem_allocated_mib", pt.allocated_mib, "MiB", {{"step", i}, {"t_ms", pt.t_ms}, {"label", pt.label}});
+        if (!measured) rec["value"] = nullptr;  // CPU: no allocator statistics
+        emit(rec);
+      }
     Json phase = Json::object();
     double sum = 0;
     for (const auto& [n, ms] : r.phase_ms) { phase[n] = ms; sum += ms; }
@@ -204,6 +207,17 @@ Json task_train_bench(TaskContext& ctx) {
   int64_t lora_params = 0;
   for (const auto& t : model->trainable_parameters()) lora_params += t.numel();
   s["lora_params"] = lora_params;
+  // Fig 14's memory breakdown: the fp32 adapters with their gradients and AdamW's two moments, the
+  // predictors' weights, and the rest of the peak (activations, workspaces) above the weights.
+  if (measured) {
+    const double lora_mib = static_cast<double>(lora_params) * 4.0 * 4.0 / (1024.0 * 1024.0);
+    const double pred_mib = elim ? static_cast<double>(elim->predictor_bytes()) / (1024.0 * 1024.0) : 0.0;
+    const double base_mib = static_cast<double>(model->base_weight_bytes()) / (1024.0 * 1024.0);
+    s["base_weights_mib"] = base_mib;
+    s["lora_optimizer_mib"] = lora_mib;
+    s["activations_mib"] = std::max(0.0, peak.peak_allocated - base_mib - lora_mib - pred_mib);
+    s["predictor_weights_mib"] = pred_mib;
+  }
   if (p.contains("peak_tflops")) s["mfu"] = s["model_tflops"].get<double>() / p["peak_tflops"].get<double>();
   return s;
 }

@@ -142,6 +142,9 @@ int cmd_run(const std::vector<std::string>& args, const Globals& base) {
       {"timeout", true, false, "S", "per-run time limit in seconds (default: the profile's)"},
       {"kill-grace", true, false, "S", "seconds between SIGTERM and SIGKILL (default 5)"},
       {"filter", true, true, "K=V", "only runs whose parameter K equals V (repeatable)"},
+      {"memory-cap", true, false, "GIB",
+       "cap each worker's device memory (does it fit on a smaller card?); runs are kept apart as "
+       "profile <NAME>-cap<GIB> and their figures say so"},
   };
   if (wants_help(args)) {
     std::cout << command_help(
@@ -161,7 +164,23 @@ int cmd_run(const std::vector<std::string>& args, const Globals& base) {
   if (a.positionals().empty()) throw Error("run: name an experiment (or `all`); see jenga run --help");
   if (!a.has("profile")) throw Error("run: --profile is required (see configs/profiles/)");
 
-  const Profile profile = find_profile(g.root, a.get("profile"));
+  Profile profile = find_profile(g.root, a.get("profile"));
+  if (a.has("memory-cap")) {
+    const std::string v = a.get("memory-cap");
+    double cap = 0;
+    try {
+      size_t used = 0;
+      cap = std::stod(v, &used);
+      if (used != v.size()) cap = 0;
+    } catch (const std::exception&) {
+      cap = 0;
+    }
+    if (!(cap > 0)) throw Error("run: --memory-cap expects a number of GiB > 0, got '" + v + "'");
+    if (profile.memory_gib > 0 && cap > profile.memory_gib)
+      throw Error(fmt::format("run: --memory-cap {} exceeds profile {}'s {} GiB", v, profile.name, profile.memory_gib));
+    profile.memory_cap_gib = cap;
+    profile.name += "-cap" + v;
+  }
   PlanOptions po;
   po.quick = a.has("quick");
   std::vector<PlannedRun> runs;

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <regex>
+#include <set>
 
 namespace jenga::e2e {
 namespace {
@@ -70,6 +71,21 @@ TEST(E2E, UsageMistakesAndHelp) {
   const Result st = jenga(repo, {"status", "--root", repo.root()});
   EXPECT_EQ(st.rc, 0);
   EXPECT_NE(st.out.find("no results database"), std::string::npos) << st.out;
+}
+
+TEST(E2E, MemoryCapKeepsCappedRunsApart) {
+  TempRepo repo;
+  repo.write("experiments/m.yaml", "name: m\ntask: t\nmatrix:\n  fixed: {behaviour: ok}\n");
+  EXPECT_EQ(jenga(repo, {"run", "m", "--profile", "cpu", "--memory-cap", "0", "--root", repo.root(), "--worker", kFakeWorker}).rc, 2);
+  EXPECT_EQ(jenga(repo, {"run", "m", "--profile", "cpu", "--memory-cap", "4x", "--root", repo.root(), "--worker", kFakeWorker}).rc, 2);
+  const Result capped = jenga(repo, {"run", "m", "--profile", "cpu", "--memory-cap", "12", "--root", repo.root(), "--worker", kFakeWorker});
+  EXPECT_EQ(capped.rc, 0) << capped.out << capped.err;
+  const Result plain = jenga(repo, {"run", "m", "--profile", "cpu", "--root", repo.root(), "--worker", kFakeWorker});
+  EXPECT_EQ(plain.rc, 0) << plain.out << plain.err;
+  Store store(repo.db());
+  std::set<std::string> profiles;
+  for (const auto& row : store.runs("m")) profiles.insert(row.profile);
+  EXPECT_EQ(profiles, (std::set<std::string>{"cpu", "cpu-cap12"})) << "a capped run is not the uncapped one resumed";
 }
 
 }  // namespace

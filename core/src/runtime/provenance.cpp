@@ -73,6 +73,14 @@ nlohmann::json collect_provenance(const std::string& device) {
   p["commit"] = git_commit();
   p["torch"] = compat::torch_version();
   char host[256] = {0};
+  // A capped run (a smaller card emulated on a larger one) says so in its provenance.
+  if (const char* cap = std::getenv("JENGA_MEMORY_CAP_GIB"); cap != nullptr && *cap != '\0') {
+    try {
+      p["memory_cap_gib"] = std::stod(cap);
+    } catch (const std::exception&) {
+      p["memory_cap_gib"] = std::string(cap);
+    }
+  }
   p["host"] = ::gethostname(host, sizeof host - 1) == 0 ? std::string(host) : std::string("unknown");
   p["time"] = utc_now_iso();
   p["device"] = device;
