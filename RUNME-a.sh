@@ -38,6 +38,11 @@ if "$jenga" --help 2>&1 | grep -q '^  plot'; then
   "${j[@]}" plot --list
   echo
   "${j[@]}" table --list
+  if [ -f "$root/configs/paper/reference.yaml" ]; then
+    echo; echo "== results summary: ours beside the paper and the HF+PEFT anchor"
+    mkdir -p "$root/docs"
+    "${j[@]}" report --results --out "$root/docs/results.md" || status=$?
+  fi
 else
   echo "RUNME-a: figures and tables: 'jenga plot' / 'jenga table' are not built yet (issue 3)"
 fi
