@@ -11,6 +11,7 @@ Json task_selftest(TaskContext&);
 Json task_train_bench(TaskContext&);
 Json task_gemm_peak(TaskContext&);
 Json task_predictor_train(TaskContext&);
+Json task_ppl(TaskContext&);
 
 void require_known_params(const Json& params, const std::vector<std::string>& known, const std::string& task) {
   static const std::vector<std::string> common = {"model", "device", "hf_config", "checkpoint", "weights"};
@@ -72,6 +73,13 @@ const std::vector<Task>& all_tasks() {
        "  kept_fraction, first_sparse_layer, last_layer_dense  the policy (sparse layers, recall) [as train-bench]\n"
        "  data, data_format       token file instead of random tokens                     [-, auto]\n"
        "  dtype, seed, rope_linear_factor                                                   [bf16, 0, auto]\n"},
+      {"ppl", "perplexity over windows of a token file at one or several lengths (scored suffix)", task_ppl,
+       "  seq_lens | seq_len     window lengths (a list, or one)                           \n"
+       "  data (required)         token file; data_format auto|uint16|uint32              [auto]\n"
+       "  windows                 windows per length, spread over the file               [8]\n"
+       "  score_last              tokens scored at the end of each window           [seq_len / 2]\n"
+       "  adapter                 PEFT LoRA adapter directory to load                    [-]\n"
+       "  dtype, rope_linear_factor, seed            [bf16, longest length / max positions, 0]\n"},
       {"gemm-peak", "measured bf16 matrix-product TFLOP/s of the device (the MFU denominator)", task_gemm_peak},
   };
   return tasks;
