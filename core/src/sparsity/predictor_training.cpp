@@ -1,8 +1,6 @@
 #include "jenga/core/sparsity/predictor_training.hpp"
 
-#include "io/posix_files.hpp"
 #include "jenga/core/error.hpp"
-#include "jenga/core/io/safetensors.hpp"
 #include "jenga/core/sparsity/block_map.hpp"
 #include "jenga/core/sparsity/token_elimination.hpp"
 
@@ -23,20 +21,8 @@ PredictorTrainer::PredictorTrainer(CausalLM& model, EliminationConfig ec, Predic
   if (cfg_.prune_every < 0) throw Error(msg("predictor-train: prune_every must be >= 0, got ", cfg_.prune_every));
   const auto& mc = model.config();
   scale_ = cfg_.target_scale > 0 ? cfg_.target_scale : (mc.family == Family::Opt ? 4096.0 : 1024.0);
-  predictors_.resize(mc.num_layers);
-  const auto dev = model.options().device;
-  for (int64_t i = 0; i < mc.num_layers; ++i) {
-    if (!layer_is_sparse(ec_, i, mc.num_layers)) continue;
-    if (dir.empty()) {
-      predictors_[i] = std::make_unique<BlockPredictor>(TokenEliminator::default_shape(mc), dev, at::kFloat, seed + static_cast<uint64_t>(i));
-      continue;
-    }
-    const std::string path = dir + "/layer_" + std::to_string(i) + ".safetensors";
-    const SafetensorsFile f(path);
-    std::map<std::string, torch::Tensor> state;
-    for (const auto& n : f.names()) state[n] = f.load(n, dev, at::kFloat);
-    predictors_[i] = std::make_unique<BlockPredictor>(BlockPredictor::from_state(state, f.metadata(), dev, at::kFloat));
-  }
+  predictors_ = make_layer_predictors(dir, mc.num_layers, [&](int64_t i) { return layer_is_sparse(ec_, i, mc.num_layers); },
+                                      TokenEliminator::default_shape(mc), model.options().device, at::kFloat, seed);
   if (num_params() == 0) throw Error("predictor-train: the elimination policy leaves no sparse layer to train a predictor for");
   rebuild_optimizer();
 }
@@ -108,10 +94,6 @@ PredictorStepResult PredictorTrainer::step(const torch::Tensor& ids) {
   return r;
 }
 
-void PredictorTrainer::save(const std::string& dir) const {
-  posix_files::make_directories(dir);
-  for (size_t i = 0; i < predictors_.size(); ++i)
-    if (predictors_[i]) save_safetensors(dir + "/layer_" + std::to_string(i) + ".safetensors", predictors_[i]->state(), predictors_[i]->metadata());
-}
+void PredictorTrainer::save(const std::string& dir) const { save_layer_predictors(dir, predictors_); }
 
 }  // namespace jenga::core

@@ -1,8 +1,6 @@
 #include "jenga/core/sparsity/token_elimination.hpp"
 
-#include "io/posix_files.hpp"
 #include "jenga/core/error.hpp"
-#include "jenga/core/io/safetensors.hpp"
 #include "jenga/core/runtime/device.hpp"
 #include "jenga/core/sparsity/block_map.hpp"
 
@@ -27,25 +25,13 @@ TokenEliminator::TokenEliminator(CausalLM& model, EliminationConfig cfg, Selecto
   validate(cfg_);
   if (cfg_.block != 64 && selector_ == Selector::Predictor) throw Error(msg("elimination: predictors work on 64-token blocks, got ", cfg_.block));
   const auto& mc = model.config();
-  predictors_.resize(mc.num_layers);
   kept_.assign(mc.num_layers, 1.0);
-  if (selector_ != Selector::Predictor) return;
-  const auto dtype = model.options().dtype;
-  for (int64_t i = 0; i < mc.num_layers; ++i) {
-    if (!layer_is_sparse(cfg_, i, mc.num_layers)) continue;
-    if (dir.empty()) {
-      predictors_[i] = std::make_unique<BlockPredictor>(default_shape(mc), model.options().device, dtype, seed + static_cast<uint64_t>(i));
-      continue;
-    }
-    const std::string path = dir + "/layer_" + std::to_string(i) + ".safetensors";
-    const SafetensorsFile f(path);
-    std::map<std::string, torch::Tensor> state;
-    for (const auto& n : f.names()) state[n] = f.load(n, model.options().device, dtype);
-    predictors_[i] = std::make_unique<BlockPredictor>(BlockPredictor::from_state(state, f.metadata(), model.options().device, dtype));
-    if (predictors_[i]->shape().heads * predictors_[i]->shape().head_dim != mc.hidden_size)
-      throw Error(msg(path, ": predictor for ", predictors_[i]->shape().heads, " heads of ", predictors_[i]->shape().head_dim,
-                      " does not fit hidden size ", mc.hidden_size));
+  if (selector_ != Selector::Predictor) {
+    predictors_.resize(mc.num_layers);
+    return;
   }
+  predictors_ = make_layer_predictors(dir, mc.num_layers, [&](int64_t i) { return layer_is_sparse(cfg_, i, mc.num_layers); },
+                                      default_shape(mc), model.options().device, model.options().dtype, seed);
 }
 
 torch::Tensor TokenEliminator::select(int64_t layer, const torch::Tensor& hidden) {
@@ -108,10 +94,6 @@ int64_t TokenEliminator::predictor_bytes() const {
   return n;
 }
 
-void TokenEliminator::save_predictors(const std::string& dir) const {
-  posix_files::make_directories(dir);
-  for (size_t i = 0; i < predictors_.size(); ++i)
-    if (predictors_[i]) save_safetensors(dir + "/layer_" + std::to_string(i) + ".safetensors", predictors_[i]->state(), predictors_[i]->metadata());
-}
+void TokenEliminator::save_predictors(const std::string& dir) const { save_layer_predictors(dir, predictors_); }
 
 }  // namespace jenga::core

@@ -6,7 +6,9 @@
 
 #include <torch/types.h>
 
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -50,5 +52,16 @@ class BlockPredictor {
   torch::Tensor dead_[2][2];   // zero-activation counts of layers 0 and 1
   int64_t tracked_ = 0;        // activations counted per neuron since the last prune
 };
+
+// One predictor per layer of a model, null for its dense layers; on disk <dir>/layer_<i>.safetensors
+// with the widths as metadata.
+using LayerPredictors = std::vector<std::unique_ptr<BlockPredictor>>;
+
+// For each of num_layers layers where sparse(i): loaded from `dir`, or seeded random init of
+// `shape` (seed + i) when dir is empty. Error naming the file if one is missing, malformed or
+// built for another heads x head_dim than `shape`'s.
+LayerPredictors make_layer_predictors(const std::string& dir, int64_t num_layers, const std::function<bool(int64_t)>& sparse,
+                                      const PredictorShape& shape, torch::Device device, torch::ScalarType dtype, uint64_t seed);
+void save_layer_predictors(const std::string& dir, const LayerPredictors& predictors);
 
 }  // namespace jenga::core

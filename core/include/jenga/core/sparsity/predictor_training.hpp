@@ -51,7 +51,7 @@ class PredictorTrainer {
   EliminationConfig ec_;
   PredictorTrainConfig cfg_;
   double scale_;
-  std::vector<std::unique_ptr<BlockPredictor>> predictors_;  // null for dense layers
+  LayerPredictors predictors_;  // null for dense layers
   struct Optimizer;
   std::unique_ptr<Optimizer> opt_;
   int64_t steps_ = 0;

@@ -43,7 +43,7 @@ class TokenEliminator {
   CausalLM& model_;
   EliminationConfig cfg_;
   Selector selector_;
-  std::vector<std::unique_ptr<BlockPredictor>> predictors_;  // null for dense layers
+  LayerPredictors predictors_;  // null for dense layers
   std::vector<double> kept_;                                  // per layer, last forward
   bool timing_ = false;
   double selection_ms_ = 0;                                   // last forward, when timing
