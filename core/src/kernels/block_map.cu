@@ -4,6 +4,8 @@
 // max over the tile and a block-wide max; thread 0 adds the head's max to the running sum.
 #include "kernels/block_map.cuh"
 
+#include "kernels/element_convert.cuh"
+
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
@@ -14,9 +16,7 @@ constexpr int kBlock = 64;   // tokens per block (the kernel's tile; other sizes
 constexpr int kChunk = 32;   // head-dim elements staged per round
 constexpr int kThreads = 256;
 
-__device__ inline float load(const float* p) { return *p; }
-__device__ inline float load(const __half* p) { return __half2float(*p); }
-__device__ inline float load(const __nv_bfloat16* p) { return __bfloat162float(*p); }
+template <typename T> __device__ inline float load(const T* p) { return to_float(*p); }
 
 template <typename T>
 __global__ void __launch_bounds__(kThreads) block_map_kernel(const T* q, const T* k, int64_t seq, int q_heads, int group,

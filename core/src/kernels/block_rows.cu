@@ -2,6 +2,8 @@
 // (H = 4096 in bf16: 512 vectors), element by element otherwise.
 #include "kernels/block_rows.cuh"
 
+#include "kernels/element_convert.cuh"
+
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
@@ -10,13 +12,6 @@ namespace {
 
 constexpr int kThreads = 256;
 
-__device__ inline float f(float x) { return x; }
-__device__ inline float f(__half x) { return __half2float(x); }
-__device__ inline float f(__nv_bfloat16 x) { return __bfloat162float(x); }
-template <typename T> __device__ inline T to(float x);
-template <> __device__ inline float to<float>(float x) { return x; }
-template <> __device__ inline __half to<__half>(float x) { return __float2half_rn(x); }
-template <> __device__ inline __nv_bfloat16 to<__nv_bfloat16>(float x) { return __float2bfloat16_rn(x); }
 
 // Copies one row of `bytes` bytes (a multiple of 16 when vec is true).
 __device__ inline void copy_row(const char* src, char* dst, int64_t bytes, bool vec) {
@@ -59,7 +54,7 @@ __global__ void __launch_bounds__(kThreads) residual_add(const T* x, const T* up
     return;
   }
   const T* ur = upd + (static_cast<int64_t>(s) * block + r % block) * H;
-  for (int64_t j = threadIdx.x; j < H; j += kThreads) hr[j] = to<T>(f(xr[j]) + f(ur[j]));
+  for (int64_t j = threadIdx.x; j < H; j += kThreads) hr[j] = from_float<T>(to_float(xr[j]) + to_float(ur[j]));
 }
 
 int64_t element_bytes(ElementType t) { return t == ElementType::F32 ? 4 : 2; }

@@ -2,6 +2,8 @@
 // composite ops make seven to ten passes in fp32.
 #include "kernels/rms_norm.cuh"
 
+#include "kernels/element_convert.cuh"
+
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
@@ -10,15 +12,8 @@ namespace {
 
 constexpr int kThreads = 256;
 
-__device__ inline float f(float x) { return x; }
-__device__ inline float f(__half x) { return __half2float(x); }
-__device__ inline float f(__nv_bfloat16 x) { return __bfloat162float(x); }
-template <typename T> __device__ inline T to(float x);
-template <> __device__ inline float to<float>(float x) { return x; }
-template <> __device__ inline __half to<__half>(float x) { return __float2half_rn(x); }
-template <> __device__ inline __nv_bfloat16 to<__nv_bfloat16>(float x) { return __float2bfloat16_rn(x); }
 // Rounds through T, as a tensor of dtype T would hold the value.
-template <typename T> __device__ inline float round_to(float x) { return f(to<T>(x)); }
+template <typename T> __device__ inline float round_to(float x) { return to_float(from_float<T>(x)); }
 
 __device__ inline float block_sum(float v) {
   __shared__ float part[kThreads / 32];
@@ -43,12 +38,12 @@ __global__ void __launch_bounds__(kThreads) fwd(const T* x, const T* w, int64_t 
   T* yr = y + static_cast<int64_t>(blockIdx.x) * H;
   float ss = 0.f;
   for (int64_t j = threadIdx.x; j < H; j += kThreads) {
-    const float v = f(xr[j]);
+    const float v = to_float(xr[j]);
     ss += v * v;
   }
   const float r = rsqrtf(block_sum(ss) / static_cast<float>(H) + eps);
   if (threadIdx.x == 0) rstd[blockIdx.x] = r;
-  for (int64_t j = threadIdx.x; j < H; j += kThreads) yr[j] = to<T>(f(w[j]) * round_to<T>(f(xr[j]) * r));
+  for (int64_t j = threadIdx.x; j < H; j += kThreads) yr[j] = from_float<T>(to_float(w[j]) * round_to<T>(to_float(xr[j]) * r));
 }
 
 template <typename T>
@@ -56,12 +51,12 @@ __global__ void __launch_bounds__(kThreads) bwd(const T* dy, const T* x, const T
   const int64_t off = static_cast<int64_t>(blockIdx.x) * H;
   const float r = rstd[blockIdx.x];
   float dot = 0.f;
-  for (int64_t j = threadIdx.x; j < H; j += kThreads) dot += round_to<T>(f(dy[off + j]) * f(w[j])) * (f(x[off + j]) * r);
+  for (int64_t j = threadIdx.x; j < H; j += kThreads) dot += round_to<T>(to_float(dy[off + j]) * to_float(w[j])) * (to_float(x[off + j]) * r);
   const float mean = block_sum(dot) / static_cast<float>(H);
   for (int64_t j = threadIdx.x; j < H; j += kThreads) {
-    const float n = f(x[off + j]) * r;
-    const float gn = round_to<T>(f(dy[off + j]) * f(w[j]));
-    dx[off + j] = to<T>(r * (gn - n * mean));
+    const float n = to_float(x[off + j]) * r;
+    const float gn = round_to<T>(to_float(dy[off + j]) * to_float(w[j]));
+    dx[off + j] = from_float<T>(r * (gn - n * mean));
   }
 }
 

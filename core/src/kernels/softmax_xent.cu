@@ -3,6 +3,8 @@
 // unfused fp32 cross-entropy and its backward move about forty.
 #include "kernels/softmax_xent.cuh"
 
+#include "kernels/element_convert.cuh"
+
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
@@ -12,14 +14,6 @@ namespace jenga::core::kernels {
 namespace {
 
 constexpr int kThreads = 512;
-
-__device__ inline float to_float(float x) { return x; }
-__device__ inline float to_float(__half x) { return __half2float(x); }
-__device__ inline float to_float(__nv_bfloat16 x) { return __bfloat162float(x); }
-template <typename T> __device__ inline T from_float(float x);
-template <> __device__ inline float from_float<float>(float x) { return x; }
-template <> __device__ inline __half from_float<__half>(float x) { return __float2half_rn(x); }
-template <> __device__ inline __nv_bfloat16 from_float<__nv_bfloat16>(float x) { return __float2bfloat16_rn(x); }
 
 // Running (max, sum of exp(x - max)): one exp per element; a NaN logit makes the sum NaN, so
 // the loss shows it.
