@@ -1,7 +1,6 @@
 // Llama family (Llama-2 MHA, Llama-3 GQA): RMSNorm, RoPE, SwiGLU, optional biases, tied or untied head.
 #include "model/architectures.hpp"
 
-#include "jenga/core/compat.hpp"
 #include "jenga/core/error.hpp"
 #include "model/activation_offload.hpp"
 #include "model/attention.hpp"

@@ -2,7 +2,6 @@
 // optional project_in/out when word_embed_proj_dim != hidden (OPT-350m), head tied to embeddings.
 #include "model/architectures.hpp"
 
-#include "jenga/core/compat.hpp"
 #include "jenga/core/error.hpp"
 #include "model/activation_offload.hpp"
 #include "model/attention.hpp"

@@ -25,22 +25,10 @@ std::unique_ptr<core::CausalLM> make(const core::ModelConfig& cfg, bool ckpt, bo
   o.dtype = dev.is_cuda() ? at::kFloat : at::kDouble;
   o.gradient_checkpointing = ckpt;
   o.offload_activations = offload;
-  auto m = core::make_causal_lm(cfg, o, "", 7);
-  m->add_lora({}, 11);
-  at::manual_seed(3);
-  at::NoGradGuard ng;
-  for (auto& t : m->trainable_parameters()) t.normal_(0, 0.1);
-  return m;
+  return test::with_random_lora(cfg, o);
 }
 
-std::vector<at::Tensor> lora_grads(core::CausalLM& m, const at::Tensor& ids, const core::LayerHooks& hooks = {}) {
-  for (auto& t : m.trainable_parameters()) t.mutable_grad() = at::Tensor();
-  const auto h = m.forward_hidden(ids, hooks);
-  core::dense_lm_loss(h, m.lm_head_weight(), core::next_token_labels(ids)).backward();
-  std::vector<at::Tensor> g;
-  for (auto& t : m.trainable_parameters()) g.push_back(t.grad().clone());
-  return g;
-}
+using test::lora_grads;
 
 core::LayerHooks groups_hook(int64_t g) {
   core::LayerHooks h;

@@ -24,23 +24,10 @@ std::unique_ptr<core::CausalLM> make(const core::ModelConfig& cfg, at::ScalarTyp
   ModelOptions o;
   o.dtype = dtype;
   o.gradient_checkpointing = ckpt;
-  auto m = core::make_causal_lm(cfg, o, "", 7);
-  m->add_lora({}, 11);
-  // Fresh adapters have B = 0 (no effect); give them values so the tests see them.
-  at::manual_seed(3);
-  at::NoGradGuard ng;
-  for (auto& t : m->trainable_parameters()) t.normal_(0, 0.1);
-  return m;
+  return test::with_random_lora(cfg, o);
 }
 
-std::vector<at::Tensor> lora_grads(core::CausalLM& m, const at::Tensor& ids, const core::LayerHooks& hooks = {}) {
-  for (auto& t : m.trainable_parameters()) t.mutable_grad() = at::Tensor();
-  const auto h = m.forward_hidden(ids, hooks);
-  core::dense_lm_loss(h, m.lm_head_weight(), core::next_token_labels(ids)).backward();
-  std::vector<at::Tensor> g;
-  for (auto& t : m.trainable_parameters()) g.push_back(t.grad().clone());
-  return g;
-}
+using test::lora_grads;
 
 }  // namespace
 

@@ -71,12 +71,7 @@ std::unique_ptr<core::CausalLM> make(const core::ModelConfig& cfg, bool ckpt) {
   core::ModelOptions o;
   o.dtype = at::kDouble;
   o.gradient_checkpointing = ckpt;
-  auto m = core::make_causal_lm(cfg, o, "", 7);
-  m->add_lora({}, 11);
-  at::manual_seed(3);
-  at::NoGradGuard ng;
-  for (auto& t : m->trainable_parameters()) t.normal_(0, 0.1);
-  return m;
+  return test::with_random_lora(cfg, o);
 }
 
 }  // namespace
