@@ -44,7 +44,7 @@ int cmd_list(const std::vector<std::string>& args, const Globals& base) {
   for (const auto& e : experiments) {
     std::string paper;
     for (const auto& p : e.paper) paper += (paper.empty() ? "" : ", ") + p;
-    Row r = {e.name, paper.empty() ? "-" : paper, e.task};
+    Row r = {e.name, paper.empty() ? "-" : paper, e.runs_from.empty() ? e.task : e.task + " (" + e.runs_from + "'s runs)"};
     for (const auto& p : profiles) {
       try {
         r.push_back(std::to_string(expand(e, p, po).size()));

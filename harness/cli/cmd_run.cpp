@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include <unistd.h>
@@ -184,8 +185,10 @@ int cmd_run(const std::vector<std::string>& args, const Globals& base) {
   PlanOptions po;
   po.quick = a.has("quick");
   std::vector<PlannedRun> runs;
+  std::set<std::string> planned;  // an experiment drawing another's runs (runs_from) plans the same keys
   for (const auto& e : select_experiments(a.positionals(), g.root))
-    for (auto& r : expand(e, profile, po)) runs.push_back(std::move(r));
+    for (auto& r : expand(e, profile, po))
+      if (planned.insert(r.key).second) runs.push_back(std::move(r));
 
   std::vector<Filter> filters;
   for (const auto& f : a.all("filter")) filters.push_back(parse_filter(f));

@@ -139,9 +139,9 @@ std::vector<PlannedRun> expand(const Experiment& exp, const Profile& profile, co
   std::set<std::string> seen;
   auto add = [&](ParamSet params) {
     PlannedRun run;
-    run.key = run_key(exp.name, params, profile.name);
+    run.key = run_key(exp.runs_name(), params, profile.name);
     if (!seen.insert(run.key).second) return;
-    run.experiment = exp.name;
+    run.experiment = exp.runs_name();
     run.profile = profile.name;
     run.task = exp.task;
     run.params = std::move(params);

@@ -75,13 +75,13 @@ RunSet RunSet::load(const Store& store, const Experiment& exp, const SelectOptio
   s.exp_ = &exp;
   s.repo_root_ = opt.repo_root;
   RunFilter f;
-  f.experiment = exp.name;
+  f.experiment = exp.runs_name();
   f.profile = opt.profile;
   s.runs_ = store.runs(f);
   std::sort(s.runs_.begin(), s.runs_.end(), [](const RunRow& a, const RunRow& b) { return a.key < b.key; });
   std::set<std::string> keys;
   for (const RunRow& r : s.runs_) keys.insert(r.key);
-  for (const auto& [key, name, value] : store.summary_values(exp.name))
+  for (const auto& [key, name, value] : store.summary_values(exp.runs_name()))
     if (keys.count(key) != 0) s.summaries_[key][name] = value;
 
   if (opt.repo_root.empty()) return s;

@@ -37,7 +37,8 @@ void read_profiles(const yaml::Node& node, const std::string& path, Experiment& 
 Experiment read_experiment(const std::string& path) {
   const yaml::Node root = yaml::load_file(path);
   const yaml::MapReader m(root, "experiment",
-                          {"name", "paper", "description", "task", "matrix", "profiles", "quick", "figures", "tables"});
+                          {"name", "paper", "description", "runs_from", "task", "matrix", "profiles", "quick", "figures",
+                           "tables"});
   Experiment e;
   e.file = path;
   const yaml::Node name = m.require("name");
@@ -48,13 +49,32 @@ Experiment read_experiment(const std::string& path) {
 
   if (auto p = m.get("paper")) e.paper = p->as_string_list();
   if (auto d = m.get("description")) e.description = d->as_string();
-  const yaml::Node task = m.require("task");
-  e.task = task.as_string();
-  if (!is_spec_name(e.task)) task.expected("a worker task name, e.g. \"train-bench\"");
-
-  e.matrix = detail::read_matrix(m.require("matrix"), true);
-  if (auto p = m.get("profiles")) read_profiles(*p, path, e);
-  if (auto q = m.get("quick")) e.quick = detail::read_override(*q);
+  if (auto from = m.get("runs_from")) {
+    for (const char* own : {"task", "matrix", "profiles", "quick"})
+      if (auto n = m.get(own))
+        n->fail(std::string("'") + own + "' belongs to the experiment named by runs_from; give one or the other");
+    e.runs_from = from->as_string();
+    if (!is_spec_name(e.runs_from) || e.runs_from == e.name)
+      from->expected("the name of another experiment in the same folder");
+    const fs::path src = fs::path(path).parent_path() / (e.runs_from + ".yaml");
+    std::error_code ec;
+    if (!fs::is_regular_file(src, ec)) from->fail("runs_from: no experiment file " + src.string());
+    const Experiment owner = yaml::guarded(src.string(), [&] { return read_experiment(src.string()); });
+    if (!owner.runs_from.empty())
+      from->fail("runs_from: '" + e.runs_from + "' itself draws its runs from '" + owner.runs_from +
+                 "'; name the experiment that owns them");
+    e.task = owner.task;
+    e.matrix = owner.matrix;
+    e.profiles = owner.profiles;
+    e.quick = owner.quick;
+  } else {
+    const yaml::Node task = m.require("task");
+    e.task = task.as_string();
+    if (!is_spec_name(e.task)) task.expected("a worker task name, e.g. \"train-bench\"");
+    e.matrix = detail::read_matrix(m.require("matrix"), true);
+    if (auto p = m.get("profiles")) read_profiles(*p, path, e);
+    if (auto q = m.get("quick")) e.quick = detail::read_override(*q);
+  }
 
   std::set<std::string> ids;
   if (auto figs = m.get("figures")) {

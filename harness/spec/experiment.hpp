@@ -90,14 +90,22 @@ struct Experiment {
   std::vector<std::string> paper;   // paper figure/table ids, e.g. ["Fig 12"]
   std::string description;
   std::string task;        // worker task, e.g. "train-bench"
+  // Another experiment whose runs this one draws (its task, matrix, profiles and quick variant are
+  // that experiment's; its runs are keyed and logged under that name), e.g. Fig 13's step times
+  // come from Fig 12's runs. Empty: the experiment owns its runs.
+  std::string runs_from;
   Matrix matrix;
   std::map<std::string, MatrixOverride> profiles;  // profile name -> override
   std::optional<MatrixOverride> quick;             // applied with --quick (after the profile's)
   std::vector<FigureSpec> figures;
   std::vector<TableSpec> tables;
+
+  // The name its runs are keyed, logged (logs/<name>/) and indexed under.
+  const std::string& runs_name() const { return runs_from.empty() ? name : runs_from; }
 };
 
-// Reads and validates one experiment file. Unknown keys, wrong types, a name that differs from
+// Reads and validates one experiment file. `runs_from: <other>` takes the run-defining keys from
+// experiments/<other>.yaml beside it (which must own its runs); giving them here too is an Error. Unknown keys, wrong types, a name that differs from
 // the file stem, unknown figure types: Error with file:line:col and what was expected. When the
 // file sits in <root>/experiments/, `profiles:` names must be files in <root>/configs/profiles/.
 Experiment load_experiment(const std::string& path);

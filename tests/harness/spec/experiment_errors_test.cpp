@@ -37,7 +37,7 @@ TEST(ExperimentErrors, UnknownTopLevelKeyNamesKeyPositionAndAllowedKeys) {
                              "colour: red\n");
   expect_at(e, t, "e1", 6, 1);
   EXPECT_CONTAINS(e.what(), ("unknown key 'colour' in experiment"));
-  EXPECT_CONTAINS(e.what(), ("allowed keys: description, figures, matrix, name, paper, profiles, quick, tables, task"));
+  EXPECT_CONTAINS(e.what(), ("allowed keys: description, figures, matrix, name, paper, profiles, quick, runs_from, tables, task"));
 }
 
 TEST(ExperimentErrors, UnknownKeyInsideAFigure) {

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# One call of the device tool: build for the GPU (a no-op when build-gpu/ is warm), optionally run
+# the tests, then run experiments through the harness until a deadline, and hand the logs back as
+# one tarball under $OUT. Logs accumulate in build-gpu/device-logs/ (ignored, so they survive
+# between warm calls and the next call resumes: runs whose log ends ok are skipped).
+#   device: scripts/device_experiments.sh --profile h200 [--deadline 540] [--tests] [--cap GIB] \
+#           -- fig12 fig14 ... [--filter model=llama2-7b]
+# Locally: tar -xzf <files_at>/device-logs.tar.gz -C logs --strip-components=1
+set -uo pipefail
+cd "$(dirname "$0")/.."
+t_start=$(date +%s)
+profile=""; deadline=540; tests=0; cap=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --profile) profile="$2"; shift ;;
+    --deadline) deadline="$2"; shift ;;
+    --tests) tests=1 ;;
+    --cap) cap=(--memory-cap "$2"); shift ;;
+    --) shift; break ;;
+    *) echo "device_experiments: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+[ -n "$profile" ] && [ $# -gt 0 ] || { sed -n '2,8p' "$0"; exit 2; }
+out=${OUT:-/tmp/jenga-device}; mkdir -p "$out"
+logs=build-gpu/device-logs
+
+build_args=(--no-tests)
+scripts/gpu_build.sh "${build_args[@]}" >"$out/gpu_build.log" 2>&1 || { tail -n 40 "$out/gpu_build.log"; exit 1; }
+grep '^gpu_build:' "$out/gpu_build.log"
+if [ $tests = 1 ]; then
+  t0=$(date +%s)
+  ctest --test-dir build-gpu -j 4 --timeout 300 >"$out/ctest.log" 2>&1; rc=$?
+  grep -E 'tests passed|tests failed|\*\*\*Failed|Not Run' "$out/ctest.log" | head -n 20
+  echo "device_experiments: tests rc=$rc in $(( $(date +%s) - t0 )) s"
+fi
+
+left=$(( deadline - ($(date +%s) - t_start) ))
+if [ $left -gt 30 ]; then
+  mkdir -p "$logs"
+  # SIGINT at the deadline: the harness stops its worker (ends as `killed`) and keeps every
+  # finished run; the next call resumes.
+  timeout -s INT -k 30 "$left" build-gpu/bin/jenga --logs "$logs" --db build-gpu/device.sqlite \
+    run "$@" --profile "$profile" "${cap[@]}" >"$out/run.log" 2>&1
+  echo "device_experiments: jenga run rc=$? after $(( $(date +%s) - t_start )) s"
+  grep -vE '^\s*$' "$out/run.log" | grep -v '\r' | tail -n 25
+  build-gpu/bin/jenga --logs "$logs" --db build-gpu/device.sqlite status 2>&1 | tail -n 15
+else
+  echo "device_experiments: no time left for runs (${left} s)"
+fi
+[ -d "$logs" ] && tar -czf "$out/device-logs.tar.gz" -C build-gpu device-logs
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
