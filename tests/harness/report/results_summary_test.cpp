@@ -74,3 +74,21 @@ TEST(ResultsSummary, MalformedReferenceNamesFileAndLine) {
   jenga::harness::test::write_file(dir.file("typo.yaml"), "points:\n  - {source: s, model: m, method: x, seq_len: 1, peak: 3}\n");
   EXPECT_THROW(load_reference_points(dir.file("typo.yaml")), Error);
 }
+
+TEST(ResultsSummary, TheRunWithMoreTimedStepsFillsACell) {
+  TempDir dir;
+  Store s(dir.file("r.sqlite"));
+  const Json m = "opt-350m";
+  // A one-step memory run made later must not replace a three-step timing of the same point.
+  auto three = run("a", "ok", {{"model", m}, {"seq_len", 4096}, {"method", "base"}, {"steps", 4}, {"warmup", 1}},
+                   {{"peak_allocated_mib", 1024}, {"step_ms", 60}});
+  three.run.ended_at = "2026-11-30T01:00:00Z";
+  auto one = run("b", "ok", {{"model", m}, {"seq_len", 4096}, {"method", "base"}, {"steps", 2}, {"warmup", 1}},
+                 {{"peak_allocated_mib", 1024}, {"step_ms", 90}});
+  one.run.ended_at = "2026-11-30T02:00:00Z";
+  s.replace_runs({three, one});
+  std::ostringstream out;
+  render_results_summary(s, {}, "", out);
+  EXPECT_NE(out.str().find("| opt-350m | 4096 | no | 1.00 | — | — | — | — | — | — | — | 0.060 |"), std::string::npos)
+      << out.str();
+}
