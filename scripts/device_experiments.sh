@@ -4,17 +4,21 @@
 # one tarball under $OUT. Logs accumulate in build-gpu/device-logs/ (ignored, so they survive
 # between warm calls and the next call resumes: runs whose log ends ok are skipped).
 #   device: scripts/device_experiments.sh --profile h200 [--deadline 540] [--tests] [--cap GIB] \
-#           -- fig12 fig14 ... [--filter model=llama2-7b]
+#           [--reference] -- fig12 fig14 ... [--filter model=llama2-7b]
+# --reference: for the accuracy experiments, pack linux-doc (carry datasets/build/linux-doc/
+# {train,val}.txt.gz) and pre-train the byte-level reference model into checkpoints/byte-llama on
+# the last GPU while the build runs (bench/core/loss_gap/pretrain_byte_llama.py, ~2 minutes).
 # Locally: tar -xzf <files_at>/device-logs.tar.gz -C logs --strip-components=1
 set -uo pipefail
 cd "$(dirname "$0")/.."
 t_start=$(date +%s)
-profile=""; deadline=540; tests=0; cap=()
+profile=""; deadline=540; tests=0; cap=(); reference=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --profile) profile="$2"; shift ;;
     --deadline) deadline="$2"; shift ;;
     --tests) tests=1 ;;
+    --reference) reference=1 ;;
     --cap) cap=(--memory-cap "$2"); shift ;;
     --) shift; break ;;
     *) echo "device_experiments: unknown option $1" >&2; exit 2 ;;
@@ -25,6 +29,16 @@ done
 out=${OUT:-/tmp/jenga-device}; mkdir -p "$out"
 logs=build-gpu/device-logs
 
+pre_pid=""
+if [ $reference = 1 ]; then
+  d=datasets/build/linux-doc
+  last_gpu=$(( $(nvidia-smi -L | wc -l) - 1 ))
+  ( CUDA_VISIBLE_DEVICES=$last_gpu PYTHONUNBUFFERED=1 python3 bench/core/loss_gap/pretrain_byte_llama.py \
+      --train $d/train.txt.gz --out checkpoints/byte-llama --steps 3000 --max-seconds 150 >"$out/pretrain.log" 2>&1
+    cp checkpoints/byte-llama/pretrain.json checkpoints/byte-llama/config.json "$out/" 2>/dev/null ) &
+  pre_pid=$!
+  python3 datasets/linux_doc.py pack $d/train.txt.gz $d/train.u16 && python3 datasets/linux_doc.py pack $d/val.txt.gz $d/val.u16
+fi
 build_args=(--no-tests)
 scripts/gpu_build.sh "${build_args[@]}" >"$out/gpu_build.log" 2>&1 || { tail -n 40 "$out/gpu_build.log"; exit 1; }
 grep '^gpu_build:' "$out/gpu_build.log"
@@ -35,6 +49,10 @@ if [ $tests = 1 ]; then
   echo "device_experiments: tests rc=$rc in $(( $(date +%s) - t0 )) s"
 fi
 
+if [ -n "$pre_pid" ]; then
+  wait "$pre_pid"
+  echo "device_experiments: reference model pre-trained after $(( $(date +%s) - t_start )) s: $(tail -n 1 "$out/pretrain.log")"
+fi
 left=$(( deadline - ($(date +%s) - t_start) ))
 if [ $left -gt 30 ]; then
   mkdir -p "$logs"

@@ -20,10 +20,17 @@
 //   (selection_ms: predictors or exact maps plus top-k; the overhead of choosing tokens).
 //   eval_data (a held-out token file, same format as data), eval_sequences (0): after training, the
 //   mean loss on that many held-out sequences with every token (eval_loss) and, for methods that
-//   eliminate tokens, with the method's own forward (eval_loss_method).
+//   eliminate tokens, with the method's own forward (eval_loss_method); eval_lengths (list) and
+//   eval_windows (4): perplexity of the fine-tuned model at each length (Table 7; metric ppl
+//   tagged {eval_len}, summary ppl_<L>). save_adapter: a directory for the trained LoRA adapter.
+//   gpus (1): data parallelism, one replica per CUDA device (each its own sequence, gradients
+//   averaged after backward: phase "allreduce"); times and memory are replica 0's (peak: the
+//   largest), tokens_per_s counts every replica's tokens, loss is their mean.
 #include "model_source.hpp"
 #include "run_setup.hpp"
 #include "task.hpp"
+#include "train_eval.hpp"
+#include "train_replicas.hpp"
 
 #include "jenga/core/error.hpp"
 #include "jenga/core/model/causal_lm.hpp"
@@ -77,7 +84,8 @@ Json task_train_bench(TaskContext& ctx) {
                            "lora_targets", "loss", "loss_chunk", "seed", "rope_linear_factor", "peak_tflops",
                            "data", "data_format", "lr", "schedule", "grad_clip", "timeline", "kept_fraction",
                            "first_sparse_layer", "last_layer_dense", "mlp_prune_ratio", "mlp_prune_layers", "selector",
-                           "predictors", "attention_groups", "offload", "eval_data", "eval_sequences", "time_selection", "fused_rows"},
+                           "predictors", "attention_groups", "offload", "eval_data", "eval_sequences", "eval_lengths", "eval_windows", "save_adapter", "time_selection",
+                           "fused_rows", "gpus"},
                        "train-bench");
   if (!p.contains("seq_len")) throw core::Error("train-bench: params.seq_len is required");
   const int64_t S = p["seq_len"].get<int64_t>();
@@ -102,13 +110,6 @@ Json task_train_bench(TaskContext& ctx) {
   mo.offload_activations = p.value("offload", method == "offload");
 
   const uint64_t seed = p.value("seed", 0);
-  auto model = core::make_causal_lm(src.config, mo, src.checkpoint, seed);
-  core::LoraConfig lc;
-  lc.rank = p.value("lora_rank", 8);
-  lc.alpha = p.value("lora_alpha", 16.0);
-  if (p.contains("lora_targets")) lc.targets = p["lora_targets"].get<std::vector<std::string>>();
-  model->add_lora(lc, seed + 1);
-
   core::TrainConfig tc;
   tc.segmented_loss = p.value("loss", std::string("segmented")) == "segmented";
   tc.loss_chunk = p.value("loss_chunk", 2048);
@@ -118,33 +119,36 @@ Json task_train_bench(TaskContext& ctx) {
   tc.warmup_steps = warmup;
   tc.total_steps = steps;
   tc.timeline = p.value("timeline", false);
-  core::Trainer trainer(*model, tc);
-  std::unique_ptr<core::TokenEliminator> elim;
-  core::LayerHooks hooks;
-  if (eliminates) {
-    const auto ec = elimination_config(p);
-    const std::string sel = p.value("selector", std::string("predictor"));
-    if (sel != "predictor" && sel != "exact") throw core::Error(core::msg("train-bench: selector must be predictor or exact, got ", sel));
-    elim = std::make_unique<core::TokenEliminator>(*model, ec, sel == "exact" ? core::TokenEliminator::Selector::Exact
-                                                                               : core::TokenEliminator::Selector::Predictor,
-                                                   p.value("predictors", std::string()), seed + 3);
-    elim->set_timing(p.value("time_selection", false));
-    hooks = elim->hooks();
-    if (!p.value("fused_rows", true)) hooks.token_block = 0;
-  }
-  if (groups > 1) hooks.attention_groups = [groups](int64_t) { return groups; };
+  const int gpus = p.value("gpus", 1);
+  ReplicaSet set = build_replicas(p, src, mo, tc, gpus, eliminates, groups, seed);
+  Replica& lead = set.replicas.front();  // reports time, memory and the adapter for everyone
+  core::CausalLM* model = lead.model.get();
+  core::TokenEliminator* elim = lead.elim.get();
   const auto data = open_token_data(p, src.config.vocab_size);
   const auto weights = core::memory_stats(mo.device);
 
   const bool measured = mo.device.is_cuda();
-  Json eval_values = Json::object();
   auto gen = at::detail::createCPUGenerator(seed + 2);
-  std::vector<double> fwd, bwd, opt, total, selection;
+  std::vector<double> fwd, bwd, opt, sync_ms, total, selection;
   core::MemoryStats peak;
   double last_loss = 0, kept_sum = 0;
+  std::vector<torch::Tensor> ids(static_cast<size_t>(gpus));
+  std::vector<core::StepResult> res(static_cast<size_t>(gpus));
+  auto phase_of = [](const core::StepResult& r, const char* name) {
+    for (const auto& [n, ms] : r.phase_ms)
+      if (n == name) return ms;
+    return 0.0;
+  };
   for (int i = 0; i < steps; ++i) {
-    const auto ids = training_sequence(data.get(), i, S, seed, src.config.vocab_size, gen);
-    const auto r = trainer.step(ids, hooks);
+    // Replica k of step i trains on sequence i * gpus + k: with one GPU, sequence i as always.
+    for (int k = 0; k < gpus; ++k)
+      ids[static_cast<size_t>(k)] = training_sequence(data.get(), int64_t{i} * gpus + k, S, seed, src.config.vocab_size, gen);
+    core::run_ranks(gpus, set.sync.get(), [&](int k) {
+      auto& rep = set.replicas[static_cast<size_t>(k)];
+      core::set_current_device(rep.device);
+      res[static_cast<size_t>(k)] = rep.trainer->step(ids[static_cast<size_t>(k)], rep.hooks);
+    });
+    const core::StepResult& r = res.front();
     // One trace, of the last step (after warm-up; the allocator's pools are settled by then).
     if (i == steps - 1)
       for (const auto& pt : r.timeline) {
@@ -159,45 +163,37 @@ Json task_train_bench(TaskContext& ctx) {
     Json mem = mem_json(r.peak, measured);
     for (const auto& [n, m] : r.phase_memory) mem[n + "_allocated"] = measured ? Json(m.allocated) : Json(nullptr);
     const double kept = elim ? elim->last_kept_fraction() : 1.0;
-    emit(protocol::make_step(i, phase, mem, {{"loss", r.loss}, {"grad_norm", r.grad_norm}, {"lr", r.lr}, {"warmup", i < warmup}, {"tokens", S}, {"kept_fraction", kept}}));
+    double loss = 0;
+    for (const auto& x : res) loss += x.loss / static_cast<double>(gpus);
+    emit(protocol::make_step(i, phase, mem, {{"loss", loss}, {"grad_norm", r.grad_norm}, {"lr", r.lr}, {"warmup", i < warmup}, {"tokens", S * gpus}, {"kept_fraction", kept}}));
     kept_sum += kept;
-    peak.peak_allocated = std::max(peak.peak_allocated, r.peak.peak_allocated);
-    peak.peak_reserved = std::max(peak.peak_reserved, r.peak.peak_reserved);
-    last_loss = r.loss;
+    for (const auto& x : res) {
+      peak.peak_allocated = std::max(peak.peak_allocated, x.peak.peak_allocated);
+      peak.peak_reserved = std::max(peak.peak_reserved, x.peak.peak_reserved);
+    }
+    last_loss = loss;
     if (i >= warmup) {
-      fwd.push_back(r.phase_ms[0].second);
-      bwd.push_back(r.phase_ms[1].second);
-      opt.push_back(r.phase_ms[2].second);
+      fwd.push_back(phase_of(r, "forward"));
+      bwd.push_back(phase_of(r, "backward"));
+      opt.push_back(phase_of(r, "optimizer"));
+      sync_ms.push_back(phase_of(r, "allreduce"));
       total.push_back(sum);
       if (elim) selection.push_back(elim->last_selection_ms());
     }
   }
-  const int64_t n_eval = p.value("eval_sequences", 0);
-  if (n_eval > 0) {
-    if (!p.contains("eval_data")) throw core::Error("train-bench: eval_sequences needs eval_data (a held-out token file)");
-    Json ep = Json::object();
-    ep["data"] = p["eval_data"];
-    if (p.contains("data_format")) ep["data_format"] = p["data_format"];
-    const auto eval = open_token_data(ep, src.config.vocab_size);
-    at::NoGradGuard ng;
-    double dense_sum = 0, method_sum = 0;
-    for (int64_t j = 0; j < n_eval; ++j) {
-      const auto ids = eval->sequence(j, S, seed + 101).to(mo.device);
-      const auto labels = core::next_token_labels(ids);
-      dense_sum += core::segmented_lm_loss(model->forward_hidden(ids), model->lm_head_weight(), labels).item<double>();
-      if (elim || groups > 1) method_sum += core::segmented_lm_loss(model->forward_hidden(ids, hooks), model->lm_head_weight(), labels).item<double>();
-    }
-    eval_values["eval_loss"] = dense_sum / static_cast<double>(n_eval);
-    if (elim || groups > 1) eval_values["eval_loss_method"] = method_sum / static_cast<double>(n_eval);
-    eval_values["eval_sequences"] = n_eval;
-  }
+  const Json eval_values = evaluate_after_training(*model, p, S, seed, src.config.vocab_size, lead.hooks, elim || groups > 1);
+  if (p.contains("save_adapter")) model->save_adapter(p["save_adapter"].get<std::string>());
   const double step_ms = median(total);
   const auto mib = [&](double v) { return measured ? Json(v) : Json(nullptr); };
   Json s{{"peak_allocated_mib", mib(peak.peak_allocated)}, {"peak_reserved_mib", mib(peak.peak_reserved)},
          {"weights_mib", mib(weights.allocated)}, {"step_ms", step_ms}, {"forward_ms", median(fwd)},
-         {"backward_ms", median(bwd)}, {"optimizer_ms", median(opt)}, {"tokens_per_s", 1000.0 * S / step_ms},
+         {"backward_ms", median(bwd)}, {"optimizer_ms", median(opt)}, {"tokens_per_s", 1000.0 * S * gpus / step_ms},
          {"model_tflops", step_flops(src.config, S) / (step_ms * 1e-3) / 1e12}, {"final_loss", last_loss},
          {"base_params", src.config.num_params()}, {"kept_fraction", kept_sum / steps}};
+  if (gpus > 1) {
+    s["gpus"] = gpus;
+    s["allreduce_ms"] = median(sync_ms);
+  }
   if (elim) {
     s["predictor_params"] = elim->predictor_params();
     s["predictor_mib"] = static_cast<double>(elim->predictor_bytes()) / (1024.0 * 1024.0);

@@ -9,11 +9,14 @@
 #include "harness/run/progress.hpp"
 #include "harness/run/worker_command.hpp"
 
+#include <fmt/format.h>
+
 #include <atomic>
 #include <filesystem>
 #include <iostream>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <thread>
 
 namespace jenga::harness {
@@ -130,7 +133,23 @@ class Sweep {
     setup.cwd = opt_.repo_root;
     setup.timeout_s = opt_.timeout_s > 0 ? opt_.timeout_s : profile_.timeout_s;
     setup.kill_grace_s = opt_.kill_grace_s;
-    setup.env = worker_env(base_env_, r, profile_, slot, opt_);
+    int gpus = 1;
+    try {
+      gpus = gpus_needed(r);
+      if (gpus > 1 && profile_.gpus > 0 && gpus > profile_.gpus)
+        setup.setup_error = fmt::format("the run asks for {} GPUs; profile {} has {}", gpus, profile_.name, profile_.gpus);
+      setup.env = worker_env(base_env_, r, profile_, slot, opt_);
+    } catch (const Error& e) {
+      setup.setup_error = e.what();
+      setup.env = base_env_;
+    }
+    // A multi-GPU run has the machine to itself (its timings are the point); others share it.
+    std::shared_lock<std::shared_mutex> shared(devices_mu_, std::defer_lock);
+    std::unique_lock<std::shared_mutex> exclusive(devices_mu_, std::defer_lock);
+    if (gpus > 1)
+      exclusive.lock();
+    else
+      shared.lock();
     std::optional<Json> model_spec;
     if (const auto m = r.params.find("model"); m != r.params.end() && m->is_string()) {
       try {
@@ -164,6 +183,7 @@ class Sweep {
   std::vector<Job> jobs_;
   std::atomic<std::size_t> next_{0};
   std::mutex store_mu_;
+  std::shared_mutex devices_mu_;
   Progress progress_;
   const std::map<std::string, std::string> base_env_;
 };

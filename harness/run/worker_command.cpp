@@ -1,5 +1,6 @@
 #include "harness/run/worker_command.hpp"
 
+#include "harness/common/error.hpp"
 #include "harness/spec/model_config.hpp"
 
 #include <fmt/format.h>
@@ -46,9 +47,24 @@ std::string visible_devices(const Profile& profile, int slot) {
   return std::to_string(slot / std::max(1, profile.slots_per_gpu));
 }
 
+int gpus_needed(const PlannedRun& run) {
+  const auto it = run.params.find("gpus");
+  if (it == run.params.end()) return 1;
+  if (!it->is_number_integer() || it->get<std::int64_t>() < 1 || it->get<std::int64_t>() > 1024)
+    throw Error("run " + run.key + ": params.gpus must be a positive integer, got " + it->dump());
+  return static_cast<int>(it->get<std::int64_t>());
+}
+
 std::map<std::string, std::string> worker_env(std::map<std::string, std::string> env, const PlannedRun& run,
                                               const Profile& profile, int slot, const SchedulerOptions& opt) {
-  env["CUDA_VISIBLE_DEVICES"] = visible_devices(profile, slot);
+  const int n = gpus_needed(run);
+  if (n > 1 && profile.gpus > 0) {
+    std::string all;
+    for (int g = 0; g < n; ++g) all += (g ? "," : "") + std::to_string(g);
+    env["CUDA_VISIBLE_DEVICES"] = all;
+  } else {
+    env["CUDA_VISIBLE_DEVICES"] = visible_devices(profile, slot);
+  }
   // A cap inherited from the harness's own environment would silently change the run.
   if (profile.memory_cap_gib)
     env["JENGA_MEMORY_CAP_GIB"] = fmt::format("{}", *profile.memory_cap_gib);

@@ -28,6 +28,10 @@ int slot_count(const Profile& profile);
 // for a CPU-only profile (gpus == 0), which hides every GPU.
 std::string visible_devices(const Profile& profile, int slot);
 
+// GPUs a run asks for: params.gpus (data parallelism inside one worker), default 1. Such a run
+// sees GPUs 0..n-1 and has the machine to itself. Error when it is not a positive integer.
+int gpus_needed(const PlannedRun& run);
+
 // The child's whole environment: `base` plus the variables above (extra_env last, so it wins).
 std::map<std::string, std::string> worker_env(std::map<std::string, std::string> base, const PlannedRun& run,
                                               const Profile& profile, int slot, const SchedulerOptions& opt);

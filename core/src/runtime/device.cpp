@@ -54,6 +54,22 @@ std::optional<double> apply_memory_cap_from_env(const torch::Device& device) {
 #endif
 }
 
+void set_current_device(const torch::Device& device) {
+#ifdef JENGA_TORCH_CUDA
+  if (device.is_cuda()) c10::cuda::set_device(static_cast<c10::DeviceIndex>(device.index() < 0 ? 0 : device.index()));
+#else
+  (void)device;
+#endif
+}
+
+int cuda_device_count() {
+#ifdef JENGA_TORCH_CUDA
+  return static_cast<int>(c10::cuda::device_count());
+#else
+  return 0;
+#endif
+}
+
 MemoryStats memory_stats(const torch::Device& device) {
   MemoryStats s;
 #ifdef JENGA_TORCH_CUDA

@@ -54,6 +54,10 @@ StepResult Trainer::step(const torch::Tensor& ids, const LayerHooks& hooks) {
   loss.backward();
   profiler_.end_phase("backward");
   const auto params = model_.trainable_parameters();
+  if (cfg_.grad_sync) {
+    cfg_.grad_sync(params);
+    profiler_.end_phase("allreduce");
+  }
   // Clipping reads the norm back to the host (one sync, inside the optimizer phase).
   const double norm = cfg_.grad_clip > 0 ? torch::nn::utils::clip_grad_norm_(params, cfg_.grad_clip) : 0.0;
   opt_->step();

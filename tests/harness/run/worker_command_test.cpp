@@ -1,4 +1,5 @@
 // Worker argv, slots and their CUDA_VISIBLE_DEVICES, and the environment a worker gets.
+#include "harness/common/error.hpp"
 #include "harness/run/worker_command.hpp"
 
 #include <gtest/gtest.h>
@@ -60,6 +61,24 @@ TEST(WorkerCommand, Environment) {
   p.memory_cap_gib = 48;
   env = worker_env({}, sample(), p, 0, opt);
   EXPECT_EQ(env.at("JENGA_MEMORY_CAP_GIB"), "48");
+}
+
+TEST(WorkerCommand, MultiGpuRunsSeeTheFirstNGpus) {
+  Profile p;
+  p.gpus = 4;
+  p.slots_per_gpu = 1;
+  auto r = sample();
+  EXPECT_EQ(gpus_needed(r), 1);
+  EXPECT_EQ(worker_env({}, r, p, 3, SchedulerOptions{}).at("CUDA_VISIBLE_DEVICES"), "3");
+  r.params["gpus"] = 2;
+  EXPECT_EQ(gpus_needed(r), 2);
+  EXPECT_EQ(worker_env({}, r, p, 3, SchedulerOptions{}).at("CUDA_VISIBLE_DEVICES"), "0,1");
+  p.gpus = 0;  // CPU profile: every GPU stays hidden; the worker's ranks share the CPU
+  EXPECT_EQ(worker_env({}, r, p, 0, SchedulerOptions{}).at("CUDA_VISIBLE_DEVICES"), "");
+  r.params["gpus"] = 0;
+  EXPECT_THROW(gpus_needed(r), Error);
+  r.params["gpus"] = "2";
+  EXPECT_THROW(gpus_needed(r), Error);
 }
 
 }  // namespace

@@ -25,6 +25,13 @@ struct MemoryStats {
 MemoryStats memory_stats(const torch::Device& device);
 void reset_peak_memory(const torch::Device& device);
 
+// Makes `device` the calling thread's current CUDA device, which our own kernels launch on
+// (a data-parallel rank's thread calls it first). No-op on CPU.
+void set_current_device(const torch::Device& device);
+
+// Number of CUDA devices visible to this process (0 without CUDA).
+int cuda_device_count();
+
 // Blocks until queued device work is done (no-op on CPU).
 void synchronize(const torch::Device& device);
 

@@ -7,6 +7,7 @@
 #include "jenga/core/model/causal_lm.hpp"
 #include "jenga/core/train/profiler.hpp"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +33,9 @@ struct TrainConfig {
   bool segmented_loss = true;
   int64_t loss_chunk = 2048;
   bool timeline = false;           // per-layer allocation timeline in StepResult::timeline
+  // Data parallelism: called after backward with the trainable parameters, before clipping
+  // (e.g. GradAllReduce::average); its time is the phase "allreduce".
+  std::function<void(const std::vector<torch::Tensor>&)> grad_sync;
 };
 
 struct StepResult {

@@ -1,0 +1,22 @@
+// What train-bench measures after its training steps on held-out text: the mean loss at the
+// training length (every token, and the method's own forward) and perplexity at other lengths
+// (Table 7: a fine-tuned model scored at several context lengths).
+#pragma once
+
+#include "task.hpp"
+
+#include "jenga/core/model/causal_lm.hpp"
+
+#include <cstdint>
+
+namespace jenga::worker {
+
+// params eval_data (+ data_format), eval_sequences (mean loss over that many S-token sequences:
+// eval_loss; eval_loss_method with `hooks` when the method changes the forward), eval_lengths
+// (window perplexity at each length, eval_windows windows scored on their second half: metric
+// records ppl / nll tagged {eval_len}, summary ppl_<L>). Returns the summary values; empty when
+// neither eval_sequences nor eval_lengths is given.
+Json evaluate_after_training(core::CausalLM& model, const Json& params, int64_t S, uint64_t seed, int64_t vocab_size,
+                             const core::LayerHooks& hooks, bool method_forward_differs);
+
+}  // namespace jenga::worker
