@@ -143,7 +143,7 @@ Json task_train_bench(TaskContext& ctx) {
     // Replica k of step i trains on sequence i * gpus + k: with one GPU, sequence i as always.
     for (int k = 0; k < gpus; ++k)
       ids[static_cast<size_t>(k)] = training_sequence(data.get(), int64_t{i} * gpus + k, S, seed, src.config.vocab_size, gen);
-    core::run_ranks(gpus, set.sync.get(), [&](int k) {
+    set.pool->run([&](int k) {
       auto& rep = set.replicas[static_cast<size_t>(k)];
       core::set_current_device(rep.device);
       res[static_cast<size_t>(k)] = rep.trainer->step(ids[static_cast<size_t>(k)], rep.hooks);
@@ -165,7 +165,13 @@ Json task_train_bench(TaskContext& ctx) {
     const double kept = elim ? elim->last_kept_fraction() : 1.0;
     double loss = 0;
     for (const auto& x : res) loss += x.loss / static_cast<double>(gpus);
-    emit(protocol::make_step(i, phase, mem, {{"loss", loss}, {"grad_norm", r.grad_norm}, {"lr", r.lr}, {"warmup", i < warmup}, {"tokens", S * gpus}, {"kept_fraction", kept}}));
+    Json extra{{"loss", loss}, {"grad_norm", r.grad_norm}, {"lr", r.lr}, {"warmup", i < warmup}, {"tokens", S * gpus}, {"kept_fraction", kept}};
+    if (gpus > 1) {  // forward + backward per replica: how far apart they reach the all-reduce
+      Json each = Json::array();
+      for (const auto& x : res) each.push_back(phase_of(x, "forward") + phase_of(x, "backward"));
+      extra["replica_compute_ms"] = each;
+    }
+    emit(protocol::make_step(i, phase, mem, extra));
     kept_sum += kept;
     for (const auto& x : res) {
       peak.peak_allocated = std::max(peak.peak_allocated, x.peak.peak_allocated);

@@ -48,6 +48,7 @@ ReplicaSet build_replicas(const Json& p, const ModelSource& src, const core::Mod
     set.replicas.push_back(std::move(rep));
   }
   core::set_current_device(set.replicas.front().device);
+  set.pool = std::make_unique<core::RankPool>(gpus, set.sync.get());
   return set;
 }
 

@@ -27,6 +27,7 @@ struct Replica {
 struct ReplicaSet {
   std::unique_ptr<core::GradAllReduce> sync;  // null with one replica
   std::vector<Replica> replicas;
+  std::unique_ptr<core::RankPool> pool;       // one thread per replica but the first, kept across steps
 };
 
 // `gpus` replicas: CUDA device r for replica r when mo.device is CUDA (Error if fewer are

@@ -80,26 +80,72 @@ void GradAllReduce::average(int rank, const std::vector<torch::Tensor>& params) 
   flat_[static_cast<size_t>(rank)] = at::Tensor();
 }
 
-void run_ranks(int n, GradAllReduce* sync, const std::function<void(int rank)>& fn) {
-  std::vector<std::exception_ptr> errors(static_cast<size_t>(n)), aborted(static_cast<size_t>(n));
-  auto body = [&](int r) {
-    try {
-      fn(r);
-    } catch (const RankAborted&) {
-      aborted[static_cast<size_t>(r)] = std::current_exception();
-    } catch (...) {
-      errors[static_cast<size_t>(r)] = std::current_exception();
-      if (sync) sync->abort();
+RankPool::RankPool(int n, GradAllReduce* sync)
+    : n_(n), sync_(sync), errors_(static_cast<size_t>(std::max(n, 1))), aborted_(static_cast<size_t>(std::max(n, 1))) {
+  if (n < 1) throw Error(msg("RankPool: need at least one rank, got ", n));
+  for (int r = 1; r < n; ++r) threads_.emplace_back([this, r] { loop(r); });
+}
+
+RankPool::~RankPool() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  work_cv_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+void RankPool::call(int rank) {
+  try {
+    (*fn_)(rank);
+  } catch (const RankAborted&) {
+    aborted_[static_cast<size_t>(rank)] = std::current_exception();
+  } catch (...) {
+    errors_[static_cast<size_t>(rank)] = std::current_exception();
+    if (sync_) sync_->abort();
+  }
+}
+
+void RankPool::loop(int rank) {
+  long seen = 0;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      work_cv_.wait(lock, [&] { return stopping_ || generation_ != seen; });
+      if (stopping_) return;
+      seen = generation_;
     }
-  };
-  std::vector<std::thread> threads;
-  for (int r = 1; r < n; ++r) threads.emplace_back(body, r);
-  body(0);
-  for (auto& t : threads) t.join();
-  for (const auto& e : errors)
+    call(rank);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (--pending_ == 0) done_cv_.notify_all();
+  }
+}
+
+void RankPool::run(const std::function<void(int rank)>& fn) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    fn_ = &fn;
+    for (auto& e : errors_) e = nullptr;
+    for (auto& e : aborted_) e = nullptr;
+    pending_ = n_ - 1;
+    ++generation_;
+  }
+  work_cv_.notify_all();
+  call(0);
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    done_cv_.wait(lock, [&] { return pending_ == 0; });
+    fn_ = nullptr;
+  }
+  for (const auto& e : errors_)
     if (e) std::rethrow_exception(e);
-  for (const auto& e : aborted)
+  for (const auto& e : aborted_)
     if (e) std::rethrow_exception(e);
+}
+
+void run_ranks(int n, GradAllReduce* sync, const std::function<void(int rank)>& fn) {
+  RankPool pool(n, sync);
+  pool.run(fn);
 }
 
 }  // namespace jenga::core

@@ -96,3 +96,28 @@ TEST(DataParallel, ReplicasOnDifferentSequencesStayEqualAndLearnFromBoth) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(RankPool, KeepsItsThreadsAcrossRunsAndReportsFailures) {
+  jenga::core::RankPool pool(3, nullptr);
+  std::vector<std::thread::id> first(3), later(3);
+  pool.run([&](int r) { first[static_cast<size_t>(r)] = std::this_thread::get_id(); });
+  for (int i = 0; i < 5; ++i) pool.run([&](int r) { later[static_cast<size_t>(r)] = std::this_thread::get_id(); });
+  EXPECT_EQ(first, later) << "each rank must keep its thread (per-thread library state)";
+  EXPECT_EQ(first[0], std::this_thread::get_id());
+  EXPECT_NE(first[1], first[2]);
+  EXPECT_THROW(pool.run([&](int r) {
+                 if (r == 2) throw std::runtime_error("rank 2 failed");
+               }),
+               std::runtime_error);
+  int calls = 0;
+  std::mutex m;
+  pool.run([&](int) {
+    std::lock_guard<std::mutex> lock(m);
+    ++calls;
+  });
+  EXPECT_EQ(calls, 3) << "a failed run leaves the pool usable";
+}
+
+}  // namespace

@@ -8,7 +8,9 @@
 
 #include <condition_variable>
 #include <functional>
+#include <exception>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "jenga/core/error.hpp"
@@ -42,6 +44,33 @@ class GradAllReduce {
   bool aborted_ = false;
   std::vector<torch::Tensor> flat_;  // per rank: its gradients, flattened fp32
   torch::Tensor mean_;               // on rank 0's device
+};
+
+// Threads for ranks 1..n-1 that live as long as the pool (rank 0 runs on the caller's thread):
+// what libraries cache per thread (cuBLAS handles and workspaces, the current device) is made
+// once, not every step. run() has run_ranks' contract.
+class RankPool {
+ public:
+  RankPool(int n, GradAllReduce* sync);
+  ~RankPool();
+  RankPool(const RankPool&) = delete;
+  RankPool& operator=(const RankPool&) = delete;
+  void run(const std::function<void(int rank)>& fn);
+  int size() const { return n_; }
+
+ private:
+  void loop(int rank);
+  void call(int rank);
+  const int n_;
+  GradAllReduce* sync_;
+  std::mutex mu_;
+  std::condition_variable work_cv_, done_cv_;
+  const std::function<void(int)>* fn_ = nullptr;
+  long generation_ = 0;
+  int pending_ = 0;
+  bool stopping_ = false;
+  std::vector<std::exception_ptr> errors_, aborted_;
+  std::vector<std::thread> threads_;
 };
 
 // Runs fn(rank) for ranks 0..n-1, rank 0 on the calling thread and the others on their own;
