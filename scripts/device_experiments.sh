@@ -5,9 +5,8 @@
 # between warm calls and the next call resumes: runs whose log ends ok are skipped).
 #   device: scripts/device_experiments.sh --profile h200 [--deadline 540] [--tests] [--cap GIB] \
 #           [--reference] -- fig12 fig14 ... [--filter model=llama2-7b]
-# --reference: for the accuracy experiments, pack linux-doc (carry datasets/build/linux-doc/
-# {train,val}.txt.gz) and pre-train the byte-level reference model into checkpoints/byte-llama on
-# the last GPU while the build runs (bench/core/loss_gap/pretrain_byte_llama.py, ~2 minutes).
+# --reference: scripts/prepare_accuracy.sh on the last GPU while the build runs (carry
+# datasets/build/linux-doc/{train,val}.txt.gz: the device reaches no registry).
 # Locally: tar -xzf <files_at>/device-logs.tar.gz -C logs --strip-components=1
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -30,14 +29,11 @@ out=${OUT:-/tmp/jenga-device}; mkdir -p "$out"
 logs=build-gpu/device-logs
 
 pre_pid=""
-if [ $reference = 1 ]; then
-  d=datasets/build/linux-doc
+if [ $reference = 1 ]; then  # on the last GPU, while the build runs
   last_gpu=$(( $(nvidia-smi -L | wc -l) - 1 ))
-  ( CUDA_VISIBLE_DEVICES=$last_gpu PYTHONUNBUFFERED=1 python3 bench/core/loss_gap/pretrain_byte_llama.py \
-      --train $d/train.txt.gz --out checkpoints/byte-llama --steps 3000 --max-seconds 150 >"$out/pretrain.log" 2>&1
+  ( scripts/prepare_accuracy.sh --gpu $last_gpu >"$out/pretrain.log" 2>&1
     cp checkpoints/byte-llama/pretrain.json checkpoints/byte-llama/config.json "$out/" 2>/dev/null ) &
   pre_pid=$!
-  python3 datasets/linux_doc.py pack $d/train.txt.gz $d/train.u16 && python3 datasets/linux_doc.py pack $d/val.txt.gz $d/val.u16
 fi
 build_args=(--no-tests)
 scripts/gpu_build.sh "${build_args[@]}" >"$out/gpu_build.log" 2>&1 || { tail -n 40 "$out/gpu_build.log"; exit 1; }

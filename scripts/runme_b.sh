@@ -34,6 +34,9 @@ else
   scripts/bootstrap.sh --no-tests --build-dir "$build_dir"
 fi
 jenga=$build_dir/bin/jenga
+if [ "$profile" != cpu ]; then
+  scripts/prepare_accuracy.sh || echo "runme_b: the accuracy experiments (fig15, table6, table7) will fail without it" >&2
+fi
 # shellcheck disable=SC2086
 "$jenga" run $only --profile "$profile" "${quick[@]}" "${cap[@]}" || echo "runme_b: some runs did not end ok (see jenga status); plotting what there is" >&2
 ./RUNME-a.sh --jenga "$jenga"

@@ -23,6 +23,8 @@
 //   eliminate tokens, with the method's own forward (eval_loss_method); eval_lengths (list) and
 //   eval_windows (4): perplexity of the fine-tuned model at each length (Table 7; metric ppl
 //   tagged {eval_len}, summary ppl_<L>). save_adapter: a directory for the trained LoRA adapter.
+//   longbench_data (+ longbench_limit, longbench_max_context, tokenizer): LongBench-format scores
+//   of the fine-tuned model (Table 6), as task longbench.
 //   gpus (1): data parallelism, one replica per CUDA device (each its own sequence, gradients
 //   averaged after backward: phase "allreduce"); times and memory are replica 0's (peak: the
 //   largest), tokens_per_s counts every replica's tokens, loss is their mean.
@@ -85,7 +87,7 @@ Json task_train_bench(TaskContext& ctx) {
                            "data", "data_format", "lr", "schedule", "grad_clip", "timeline", "kept_fraction",
                            "first_sparse_layer", "last_layer_dense", "mlp_prune_ratio", "mlp_prune_layers", "selector",
                            "predictors", "attention_groups", "offload", "eval_data", "eval_sequences", "eval_lengths", "eval_windows", "save_adapter", "time_selection",
-                           "fused_rows", "gpus"},
+                           "fused_rows", "gpus", "longbench_data", "longbench_limit", "longbench_max_context", "tokenizer"},
                        "train-bench");
   if (!p.contains("seq_len")) throw core::Error("train-bench: params.seq_len is required");
   const int64_t S = p["seq_len"].get<int64_t>();
@@ -187,7 +189,7 @@ Json task_train_bench(TaskContext& ctx) {
       if (elim) selection.push_back(elim->last_selection_ms());
     }
   }
-  const Json eval_values = evaluate_after_training(*model, p, S, seed, src.config.vocab_size, lead.hooks, elim || groups > 1);
+  const Json eval_values = evaluate_after_training(*model, src, p, S, seed, lead.hooks, elim || groups > 1);
   if (p.contains("save_adapter")) model->save_adapter(p["save_adapter"].get<std::string>());
   const double step_ms = median(total);
   const auto mib = [&](double v) { return measured ? Json(v) : Json(nullptr); };

@@ -12,6 +12,7 @@ Json task_train_bench(TaskContext&);
 Json task_gemm_peak(TaskContext&);
 Json task_predictor_train(TaskContext&);
 Json task_ppl(TaskContext&);
+Json task_longbench(TaskContext&);
 
 void require_known_params(const Json& params, const std::vector<std::string>& known, const std::string& task) {
   static const std::vector<std::string> common = {"model", "device", "hf_config", "checkpoint", "weights"};
@@ -44,6 +45,11 @@ const std::vector<Task>& all_tasks() {
        "  data, data_format       token file instead of random tokens; auto|uint16|uint32  [-, auto]\n"
        "  timeline                per-layer allocation timeline as metric records          [false]\n"
        "  eval_data, eval_sequences  held-out token file; loss on N sequences after training [-, 0]\n"
+       "  eval_lengths, eval_windows  perplexity at each length after training (Table 7)  [-, 4]\n"
+       "  longbench_data          LongBench JSON lines scored after training (Table 6)    [-]\n"
+       "  longbench_limit, longbench_max_context, tokenizer   as task longbench's limit, max_context\n"
+       "  save_adapter            directory for the trained LoRA adapter                  [-]\n"
+       "  gpus                    data parallel: one replica per GPU, grads averaged       [1]\n"
        "  rope_linear_factor      extra RoPE linear scaling     [seq_len / max positions when longer, else 1]\n"
        "  peak_tflops             measured matmul peak (task gemm-peak), for MFU           [-]\n"
        "  seed                                                                             [0]\n"
@@ -80,6 +86,14 @@ const std::vector<Task>& all_tasks() {
        "  score_last              tokens scored at the end of each window           [seq_len / 2]\n"
        "  adapter                 PEFT LoRA adapter directory to load                    [-]\n"
        "  dtype, rope_linear_factor, seed            [bf16, longest length / max positions, 0]\n"},
+      {"longbench", "LongBench-format evaluation: greedy answers to JSON-lines samples, scored per dataset", task_longbench,
+       "  data (required)         LongBench JSON lines: a path or a list of paths           \n"
+       "  tokenizer               directory with tokenizer.model, or bytes        [the checkpoint's]\n"
+       "  adapter                 PEFT LoRA adapter directory to load                    [-]\n"
+       "  max_context             prompt tokens kept (the middle is cut)                 [3500]\n"
+       "  max_new_tokens          tokens generated; 0 = the dataset's own (LongBench's)  [0]\n"
+       "  limit                   samples per dataset; 0 = all                           [0]\n"
+       "  dtype, rope_linear_factor, seed            [bf16, max_context / max positions, 0]\n"},
       {"gemm-peak", "measured bf16 matrix-product TFLOP/s of the device (the MFU denominator)", task_gemm_peak},
   };
   return tasks;

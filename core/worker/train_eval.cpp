@@ -1,5 +1,6 @@
 #include "train_eval.hpp"
 
+#include "longbench_run.hpp"
 #include "run_setup.hpp"
 
 #include "jenga/core/error.hpp"
@@ -10,11 +11,21 @@
 
 namespace jenga::worker {
 
-Json evaluate_after_training(core::CausalLM& model, const Json& p, int64_t S, uint64_t seed, int64_t vocab_size,
+Json evaluate_after_training(core::CausalLM& model, const ModelSource& src, const Json& p, int64_t S, uint64_t seed,
                              const core::LayerHooks& hooks, bool method_forward_differs) {
+  const int64_t vocab_size = src.config.vocab_size;
+  Json lb_out = Json::object();
+  if (p.contains("longbench_data")) {  // scored as users run the model: every token, no hooks
+    Json lb = Json::object();
+    lb["data"] = p["longbench_data"];
+    if (p.contains("tokenizer")) lb["tokenizer"] = p["tokenizer"];
+    if (p.contains("longbench_limit")) lb["limit"] = p["longbench_limit"];
+    if (p.contains("longbench_max_context")) lb["max_context"] = p["longbench_max_context"];
+    lb_out = run_longbench(model, src, lb, {});
+  }
   const int64_t n_eval = p.value("eval_sequences", int64_t{0});
   const auto lengths = p.contains("eval_lengths") ? p["eval_lengths"].get<std::vector<int64_t>>() : std::vector<int64_t>{};
-  Json out = Json::object();
+  Json out = lb_out;
   if (n_eval <= 0 && lengths.empty()) return out;
   if (!p.contains("eval_data"))
     throw core::Error("train-bench: eval_sequences / eval_lengths need eval_data (a held-out token file)");

@@ -3,6 +3,7 @@
 // (Table 7: a fine-tuned model scored at several context lengths).
 #pragma once
 
+#include "model_source.hpp"
 #include "task.hpp"
 
 #include "jenga/core/model/causal_lm.hpp"
@@ -14,9 +15,10 @@ namespace jenga::worker {
 // params eval_data (+ data_format), eval_sequences (mean loss over that many S-token sequences:
 // eval_loss; eval_loss_method with `hooks` when the method changes the forward), eval_lengths
 // (window perplexity at each length, eval_windows windows scored on their second half: metric
-// records ppl / nll tagged {eval_len}, summary ppl_<L>). Returns the summary values; empty when
-// neither eval_sequences nor eval_lengths is given.
-Json evaluate_after_training(core::CausalLM& model, const Json& params, int64_t S, uint64_t seed, int64_t vocab_size,
+// records ppl / nll tagged {eval_len}, summary ppl_<L>), longbench_data (+ longbench_limit,
+// longbench_max_context, tokenizer: LongBench-format scores, as task longbench). Returns the
+// summary values; empty when none of them is given.
+Json evaluate_after_training(core::CausalLM& model, const ModelSource& src, const Json& params, int64_t S, uint64_t seed,
                              const core::LayerHooks& hooks, bool method_forward_differs);
 
 }  // namespace jenga::worker

@@ -26,7 +26,7 @@ double count(const std::string& prediction, const std::string& truth);
 double code_similarity(const std::string& prediction, const std::string& truth);
 
 // The metric LongBench uses for a dataset ("qa_f1", "rouge", "classification", "retrieval",
-// "count", "code_sim"); Error for a dataset it does not know.
+// "count", "code_sim"), and ours for passkey / kv_retrieval; Error for a dataset it does not know.
 std::string metric_for(const std::string& dataset);
 // One sample's score: the best over `answers` with the dataset's metric (and its rule of keeping
 // only the prediction's first line for trec, triviaqa and samsum).
