@@ -38,6 +38,8 @@ Json run_longbench(core::CausalLM& model, const ModelSource& src, const Json& p,
   opt.max_context = p.value("max_context", opt.max_context);
   opt.max_new_tokens = p.value("max_new_tokens", opt.max_new_tokens);
   opt.limit = p.value("limit", opt.limit);
+  // A byte per token: LongBench's answer lengths (in BPE tokens) are scaled to bytes.
+  if (tok->vocab_size() == 256) opt.new_token_scale = 4.0;
   std::map<std::string, std::pair<double, int64_t>> by_dataset;  // sum of scores, samples
   core::longbench::evaluate(model, *tok, samples, opt, hooks, [&](const core::longbench::Prediction& pr) {
     const auto& s = *pr.sample;

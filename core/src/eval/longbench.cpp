@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -137,7 +138,9 @@ std::vector<Prediction> evaluate(CausalLM& model, const Tokenizer& tok, const st
     const bool one_line = s.dataset == "trec" || s.dataset == "triviaqa" || s.dataset == "samsum" ||
                           s.dataset == "passkey" || s.dataset == "kv_retrieval";
     if (one_line) stop.insert(stop.end(), newline.begin(), newline.end());
-    const int64_t max_new = opt.max_new_tokens > 0 ? opt.max_new_tokens : max_new_tokens_for(s.dataset);
+    const int64_t max_new = opt.max_new_tokens > 0
+                                ? opt.max_new_tokens
+                                : static_cast<int64_t>(std::ceil(opt.new_token_scale * static_cast<double>(max_new_tokens_for(s.dataset))));
     Prediction p;
     p.sample = &s;
     p.prompt_tokens = static_cast<int64_t>(ids.size());

@@ -97,3 +97,25 @@ TEST(LongBenchEval, ScoresWhatTheModelGeneratesWithinLimits) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(LongBenchEval, AnswerLengthsFollowTheDatasetScaledForByteTokenizers) {
+  auto cfg = jenga::test::tiny_llama();
+  cfg.vocab_size = 256;
+  jenga::core::ModelOptions o;
+  o.dtype = at::kFloat;
+  auto m = jenga::core::make_causal_lm(cfg, o, "", 5);
+  // hotpotqa: 32 tokens, no stop at a newline; bytes have no EOS, so every token is generated.
+  const auto path = write_temp("hotpotqa.jsonl", R"({"input": "Who?", "context": "Ada wrote it.", "answers": ["Ada"]})" "\n");
+  const auto samples = lb::read_jsonl(path);
+  const auto tok = jenga::core::make_byte_tokenizer();
+  lb::Options opt;
+  EXPECT_EQ(lb::evaluate(*m, *tok, samples, opt).at(0).text.size(), 32u);
+  opt.new_token_scale = 2.0;
+  EXPECT_EQ(lb::evaluate(*m, *tok, samples, opt).at(0).text.size(), 64u);
+  opt.max_new_tokens = 3;  // an explicit length wins
+  EXPECT_EQ(lb::evaluate(*m, *tok, samples, opt).at(0).text.size(), 3u);
+}
+
+}  // namespace

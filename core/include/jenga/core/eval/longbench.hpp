@@ -46,6 +46,9 @@ struct Options {
   int64_t max_context = 3500;  // prompt tokens, after truncation
   int64_t max_new_tokens = 0;  // 0: the dataset's own
   int64_t limit = 0;           // samples per dataset; 0: all
+  // LongBench's lengths count BPE tokens (~4 characters each); a byte-level tokenizer needs
+  // about 4x as many to say the same (its answers were cut mid-sentence at 1x).
+  double new_token_scale = 1.0;
 };
 
 // Generates and scores every sample (in file order, `limit` per dataset); `each` sees every
