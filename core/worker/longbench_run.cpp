@@ -3,6 +3,7 @@
 #include "jenga/core/error.hpp"
 #include "jenga/core/eval/longbench.hpp"
 #include "jenga/core/text/tokenizer.hpp"
+#include "run_setup.hpp"
 
 #include <map>
 
@@ -19,21 +20,7 @@ Json run_longbench(core::CausalLM& model, const ModelSource& src, const Json& p,
     auto s = core::longbench::read_jsonl(f);
     samples.insert(samples.end(), std::make_move_iterator(s.begin()), std::make_move_iterator(s.end()));
   }
-  const std::string tk = p.value("tokenizer", std::string());
-  std::unique_ptr<core::Tokenizer> tok;
-  if (tk == "bytes")
-    tok = core::make_byte_tokenizer();
-  else if (!tk.empty())
-    tok = core::load_tokenizer(tk, src.config.vocab_size);
-  else if (!src.checkpoint.empty())
-    tok = core::load_tokenizer(src.checkpoint, src.config.vocab_size);
-  else if (src.config.vocab_size == 256)
-    tok = core::make_byte_tokenizer();
-  else
-    throw core::Error("longbench: no tokenizer: pass params.tokenizer (a directory with tokenizer.model, or \"bytes\")");
-  if (tok->vocab_size() > src.config.vocab_size)
-    throw core::Error(core::msg("longbench: the tokenizer has ", tok->vocab_size(), " tokens, the model ", src.config.vocab_size));
-
+  const auto tok = pick_tokenizer(src, p);
   core::longbench::Options opt;
   opt.max_context = p.value("max_context", opt.max_context);
   opt.max_new_tokens = p.value("max_new_tokens", opt.max_new_tokens);

@@ -53,4 +53,22 @@ core::EliminationConfig elimination_config(const Json& p) {
   return ec;
 }
 
+std::unique_ptr<core::Tokenizer> pick_tokenizer(const ModelSource& src, const Json& p) {
+  const std::string tk = p.value("tokenizer", std::string());
+  std::unique_ptr<core::Tokenizer> tok;
+  if (tk == "bytes")
+    tok = core::make_byte_tokenizer();
+  else if (!tk.empty())
+    tok = core::load_tokenizer(tk, src.config.vocab_size);
+  else if (!src.checkpoint.empty())
+    tok = core::load_tokenizer(src.checkpoint, src.config.vocab_size);
+  else if (src.config.vocab_size == 256)
+    tok = core::make_byte_tokenizer();
+  else
+    throw core::Error("no tokenizer: pass params.tokenizer (a directory with tokenizer.model, or \"bytes\")");
+  if (tok->vocab_size() > src.config.vocab_size)
+    throw core::Error(core::msg("the tokenizer has ", tok->vocab_size(), " tokens, the model ", src.config.vocab_size));
+  return tok;
+}
+
 }  // namespace jenga::worker

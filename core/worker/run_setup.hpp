@@ -7,6 +7,7 @@
 
 #include "jenga/core/model/causal_lm.hpp"
 #include "jenga/core/sparsity/elimination.hpp"
+#include "jenga/core/text/tokenizer.hpp"
 #include "jenga/core/train/token_file.hpp"
 
 #include <memory>
@@ -27,6 +28,10 @@ std::unique_ptr<core::TokenFile> open_token_data(const Json& params, int64_t voc
 
 // One training sequence: from the file (sequence i) or seeded random tokens.
 torch::Tensor training_sequence(core::TokenFile* data, int64_t i, int64_t S, uint64_t seed, int64_t vocab_size, at::Generator& gen);
+
+// params.tokenizer ("bytes", or a directory with tokenizer.model); else the checkpoint's
+// directory; else bytes for a 256-token vocabulary. Error when none fits the model.
+std::unique_ptr<core::Tokenizer> pick_tokenizer(const ModelSource& src, const Json& params);
 
 // params kept_fraction, first_sparse_layer, last_layer_dense, mlp_prune_ratio, mlp_prune_layers.
 core::EliminationConfig elimination_config(const Json& params);

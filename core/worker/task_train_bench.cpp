@@ -24,7 +24,8 @@
 //   eval_windows (4): perplexity of the fine-tuned model at each length (Table 7; metric ppl
 //   tagged {eval_len}, summary ppl_<L>). save_adapter: a directory for the trained LoRA adapter.
 //   longbench_data (+ longbench_limit, longbench_max_context, tokenizer): LongBench-format scores
-//   of the fine-tuned model (Table 6), as task longbench.
+//   of the fine-tuned model (Table 6), as task longbench. niah_lengths (+ niah_depths, niah_trials,
+//   niah_data: the haystack, default eval_data): the needle-in-a-haystack grid, as task niah.
 //   gpus (1): data parallelism, one replica per CUDA device (each its own sequence, gradients
 //   averaged after backward: phase "allreduce"); times and memory are replica 0's (peak: the
 //   largest), tokens_per_s counts every replica's tokens, loss is their mean.
@@ -87,7 +88,8 @@ Json task_train_bench(TaskContext& ctx) {
                            "data", "data_format", "lr", "schedule", "grad_clip", "timeline", "kept_fraction",
                            "first_sparse_layer", "last_layer_dense", "mlp_prune_ratio", "mlp_prune_layers", "selector",
                            "predictors", "attention_groups", "offload", "eval_data", "eval_sequences", "eval_lengths", "eval_windows", "save_adapter", "time_selection",
-                           "fused_rows", "gpus", "longbench_data", "longbench_limit", "longbench_max_context", "tokenizer"},
+                           "fused_rows", "gpus", "longbench_data", "longbench_limit", "longbench_max_context", "tokenizer", "niah_lengths",
+                           "niah_depths", "niah_trials", "niah_data"},
                        "train-bench");
   if (!p.contains("seq_len")) throw core::Error("train-bench: params.seq_len is required");
   const int64_t S = p["seq_len"].get<int64_t>();

@@ -13,6 +13,8 @@ Json task_gemm_peak(TaskContext&);
 Json task_predictor_train(TaskContext&);
 Json task_ppl(TaskContext&);
 Json task_longbench(TaskContext&);
+Json task_niah(TaskContext&);
+Json task_pack(TaskContext&);
 
 void require_known_params(const Json& params, const std::vector<std::string>& known, const std::string& task) {
   static const std::vector<std::string> common = {"model", "device", "hf_config", "checkpoint", "weights"};
@@ -48,6 +50,7 @@ const std::vector<Task>& all_tasks() {
        "  eval_lengths, eval_windows  perplexity at each length after training (Table 7)  [-, 4]\n"
        "  longbench_data          LongBench JSON lines scored after training (Table 6)    [-]\n"
        "  longbench_limit, longbench_max_context, tokenizer   as task longbench's limit, max_context\n"
+       "  niah_lengths, niah_depths, niah_trials, niah_data   needle-in-a-haystack grid after training\n"
        "  save_adapter            directory for the trained LoRA adapter                  [-]\n"
        "  gpus                    data parallel: one replica per GPU, grads averaged       [1]\n"
        "  rope_linear_factor      extra RoPE linear scaling     [seq_len / max positions when longer, else 1]\n"
@@ -94,6 +97,18 @@ const std::vector<Task>& all_tasks() {
        "  max_new_tokens          tokens generated; 0 = the dataset's own (LongBench's)  [0]\n"
        "  limit                   samples per dataset; 0 = all                           [0]\n"
        "  dtype, rope_linear_factor, seed            [bf16, max_context / max positions, 0]\n"},
+      {"niah", "needle in a haystack: a pass key at each depth x length of real text, greedy answers", task_niah,
+       "  lengths (required)      prompt lengths in tokens (a list)                         \n"
+       "  data (required)         haystack token file (tokenized as the model's tokenizer)  \n"
+       "  depths                  needle depths in [0, 1]                   [0, .25, .5, .75, 1]\n"
+       "  trials                  needles per cell                                       [3]\n"
+       "  tokenizer, adapter, dtype, rope_linear_factor, seed  [checkpoint's, -, bf16, auto, 0]\n"},
+      {"pack", "documents (text, JSON lines, LongAlign, LongBench) -> one token file (llm.c layout)", task_pack,
+       "  input (required)        a path or a list of paths                                 \n"
+       "  output (required)       the token file to write (renamed into place when done)    \n"
+       "  tokenizer (required)    bytes | a SentencePiece .model | a directory with tokenizer.model\n"
+       "  format                  auto | text | jsonl | longalign | longbench             [auto]\n"
+       "  field                   the JSON field holding a document (jsonl)              [text]\n"},
       {"gemm-peak", "measured bf16 matrix-product TFLOP/s of the device (the MFU denominator)", task_gemm_peak},
   };
   return tasks;

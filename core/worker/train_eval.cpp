@@ -1,6 +1,7 @@
 #include "train_eval.hpp"
 
 #include "longbench_run.hpp"
+#include "niah_run.hpp"
 #include "run_setup.hpp"
 
 #include "jenga/core/error.hpp"
@@ -22,6 +23,18 @@ Json evaluate_after_training(core::CausalLM& model, const ModelSource& src, cons
     if (p.contains("longbench_limit")) lb["limit"] = p["longbench_limit"];
     if (p.contains("longbench_max_context")) lb["max_context"] = p["longbench_max_context"];
     lb_out = run_longbench(model, src, lb, {});
+  }
+  if (p.contains("niah_lengths")) {  // the haystack: niah_data, else the held-out eval_data
+    Json nh = Json::object();
+    nh["lengths"] = p["niah_lengths"];
+    if (p.contains("niah_depths")) nh["depths"] = p["niah_depths"];
+    if (p.contains("niah_trials")) nh["trials"] = p["niah_trials"];
+    if (p.contains("tokenizer")) nh["tokenizer"] = p["tokenizer"];
+    if (p.contains("data_format")) nh["data_format"] = p["data_format"];
+    nh["seed"] = seed;
+    if (p.contains("niah_data")) nh["data"] = p["niah_data"];
+    else if (p.contains("eval_data")) nh["data"] = p["eval_data"];
+    for (const auto& [k, v] : run_niah(model, src, nh).items()) lb_out[k] = v;
   }
   const int64_t n_eval = p.value("eval_sequences", int64_t{0});
   const auto lengths = p.contains("eval_lengths") ? p["eval_lengths"].get<std::vector<int64_t>>() : std::vector<int64_t>{};

@@ -16,7 +16,8 @@ namespace jenga::worker {
 // eval_loss; eval_loss_method with `hooks` when the method changes the forward), eval_lengths
 // (window perplexity at each length, eval_windows windows scored on their second half: metric
 // records ppl / nll tagged {eval_len}, summary ppl_<L>), longbench_data (+ longbench_limit,
-// longbench_max_context, tokenizer: LongBench-format scores, as task longbench). Returns the
+// longbench_max_context, tokenizer: LongBench-format scores, as task longbench), niah_lengths
+// (+ niah_depths, niah_trials, niah_data: needle-in-a-haystack grid, as task niah). Returns the
 // summary values; empty when none of them is given.
 Json evaluate_after_training(core::CausalLM& model, const ModelSource& src, const Json& params, int64_t S, uint64_t seed,
                              const core::LayerHooks& hooks, bool method_forward_differs);

@@ -7,7 +7,6 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
-#include <filesystem>
 #include <fstream>
 #include <map>
 
@@ -47,7 +46,10 @@ std::vector<std::string> list_field(const Json& j, const char* key, const std::s
 std::vector<Sample> read_jsonl(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw Error(msg("longbench: cannot open ", path));
-  const std::string stem = std::filesystem::path(path).stem().string();
+  // The file stem by hand: std::filesystem is unsafe next to LibTorch (io/posix_files.hpp).
+  const size_t slash = path.find_last_of('/');
+  std::string stem = slash == std::string::npos ? path : path.substr(slash + 1);
+  if (const size_t dot = stem.find_last_of('.'); dot != std::string::npos && dot > 0) stem = stem.substr(0, dot);
   std::vector<Sample> out;
   std::string line;
   for (int64_t n = 1; std::getline(in, line); ++n) {

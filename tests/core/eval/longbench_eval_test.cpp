@@ -4,12 +4,13 @@
 #include "jenga/core/eval/longbench.hpp"
 #include "jenga/core/eval/longbench_metrics.hpp"
 #include "../model/tiny_models.hpp"
+#include "io/posix_files.hpp"
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <filesystem>
+#include <cstdlib>
 #include <fstream>
 #include <unistd.h>
 
@@ -17,10 +18,12 @@ namespace lb = jenga::core::longbench;
 
 namespace {
 
+// Files under one per-process folder (POSIX calls: std::filesystem is unsafe next to LibTorch).
 std::string write_temp(const std::string& name, const std::string& text) {
-  const auto dir = std::filesystem::temp_directory_path() / ("jenga-lb-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  const auto path = (dir / name).string();
+  const char* tmp = std::getenv("TMPDIR");
+  const std::string dir = std::string(tmp && *tmp ? tmp : "/tmp") + "/jenga-lb-" + std::to_string(::getpid());
+  jenga::core::posix_files::make_directories(dir);
+  const std::string path = dir + "/" + name;
   std::ofstream(path) << text;
   return path;
 }
