@@ -51,9 +51,28 @@ class SentencePieceBpe final : public Tokenizer {
     }
   }
 
+  // SentencePiece trains pieces within words, and a word starts where a run of U+2581 starts
+  // (each U+2581 starts one unless whitespace-only pieces are allowed, as in Llama-2's "▁▁"); no
+  // piece spans two such words, so merging word by word gives the ids merging the whole text
+  // would, in time linear in the text instead of quadratic (whole documents are packed at once).
   std::vector<int64_t> encode(const std::string& text) const override {
-    std::vector<std::string> sym;
-    for (const auto& c : characters(normalize(text))) sym.push_back(c);
+    std::vector<int64_t> ids;
+    std::vector<std::string> word;
+    const auto flush = [&] {
+      if (word.empty()) return;
+      encode_word(word, ids);
+      word.clear();
+    };
+    for (auto& c : characters(normalize(text))) {
+      if (c == kSpace && !word.empty() && word.back() != kSpace) flush();
+      word.push_back(std::move(c));
+    }
+    flush();
+    return ids;
+  }
+
+  // Greedy BPE over one word's symbols: the highest-scoring mergeable pair first, leftmost on ties.
+  void encode_word(std::vector<std::string> sym, std::vector<int64_t>& ids) const {
     while (sym.size() > 1) {
       float best = 0;
       size_t at = sym.size();
@@ -70,7 +89,6 @@ class SentencePieceBpe final : public Tokenizer {
       sym[at] += sym[at + 1];
       sym.erase(sym.begin() + static_cast<std::ptrdiff_t>(at) + 1);
     }
-    std::vector<int64_t> ids;
     for (const auto& s : sym) {
       if (const auto it = by_text_.find(s); it != by_text_.end()) {
         ids.push_back(it->second);
@@ -87,7 +105,6 @@ class SentencePieceBpe final : public Tokenizer {
         ids.push_back(bt == bytes_.end() ? m_.unk_id : bt->second);
       }
     }
-    return ids;
   }
 
   std::string decode(const std::vector<int64_t>& ids) const override {
