@@ -16,8 +16,9 @@ if [ ! -f $d/train.txt.gz ] || [ ! -f $d/val.txt.gz ]; then
     { echo "prepare_accuracy: no linux-doc corpus (needs 'apt-get download linux-doc-6.1', or carry $d/*.txt.gz)" >&2; exit 1; }
 fi
 for s in train val; do [ -f $d/$s.u16 ] || python3 datasets/linux_doc.py pack $d/$s.txt.gz $d/$s.u16; done
-[ -f datasets/build/longbench-synth/kv_retrieval.jsonl ] ||
-  python3 datasets/longbench_synth.py --text $d/val.txt.gz --out datasets/build/longbench-synth --samples 50 --context-chars 3000
+[ -f datasets/build/longbench-synth/ruler_cwe.jsonl ] ||
+  python3 datasets/longbench_synth.py --text $d/val.txt.gz --out datasets/build/longbench-synth --samples 50 --context-chars 3000 \
+    --tasks passkey,kv_retrieval,ruler_niah_multikey,ruler_vt,ruler_cwe
 if [ ! -f checkpoints/byte-llama/model.safetensors ]; then
   CUDA_VISIBLE_DEVICES=$gpu PYTHONUNBUFFERED=1 python3 bench/core/loss_gap/pretrain_byte_llama.py \
     --train $d/train.txt.gz --out checkpoints/byte-llama --steps 3000 --max-seconds 150 | tail -n 1

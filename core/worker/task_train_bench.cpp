@@ -88,7 +88,7 @@ Json task_train_bench(TaskContext& ctx) {
                            "data", "data_format", "lr", "schedule", "grad_clip", "timeline", "kept_fraction",
                            "first_sparse_layer", "last_layer_dense", "mlp_prune_ratio", "mlp_prune_layers", "selector",
                            "predictors", "attention_groups", "offload", "eval_data", "eval_sequences", "eval_lengths", "eval_windows", "save_adapter", "time_selection",
-                           "fused_rows", "gpus", "longbench_data", "longbench_limit", "longbench_max_context", "tokenizer", "niah_lengths",
+                           "fused_rows", "gpus", "longbench_data", "longbench_limit", "longbench_max_context", "longbench_max_new_tokens", "tokenizer", "niah_lengths",
                            "niah_depths", "niah_trials", "niah_data"},
                        "train-bench");
   if (!p.contains("seq_len")) throw core::Error("train-bench: params.seq_len is required");

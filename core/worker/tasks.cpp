@@ -49,7 +49,7 @@ const std::vector<Task>& all_tasks() {
        "  eval_data, eval_sequences  held-out token file; loss on N sequences after training [-, 0]\n"
        "  eval_lengths, eval_windows  perplexity at each length after training (Table 7)  [-, 4]\n"
        "  longbench_data          LongBench JSON lines scored after training (Table 6)    [-]\n"
-       "  longbench_limit, longbench_max_context, tokenizer   as task longbench's limit, max_context\n"
+       "  longbench_limit, longbench_max_context, longbench_max_new_tokens, tokenizer   as task longbench's\n"
        "  niah_lengths, niah_depths, niah_trials, niah_data   needle-in-a-haystack grid after training\n"
        "  save_adapter            directory for the trained LoRA adapter                  [-]\n"
        "  gpus                    data parallel: one replica per GPU, grads averaged       [1]\n"

@@ -22,6 +22,7 @@ Json evaluate_after_training(core::CausalLM& model, const ModelSource& src, cons
     if (p.contains("tokenizer")) lb["tokenizer"] = p["tokenizer"];
     if (p.contains("longbench_limit")) lb["limit"] = p["longbench_limit"];
     if (p.contains("longbench_max_context")) lb["max_context"] = p["longbench_max_context"];
+    if (p.contains("longbench_max_new_tokens")) lb["max_new_tokens"] = p["longbench_max_new_tokens"];
     lb_out = run_longbench(model, src, lb, {});
   }
   if (p.contains("niah_lengths")) {  // the haystack: niah_data, else the held-out eval_data

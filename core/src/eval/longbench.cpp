@@ -106,7 +106,8 @@ int64_t max_new_tokens_for(const std::string& dataset) {
       {"narrativeqa", 128}, {"qasper", 128}, {"multifieldqa_en", 64}, {"hotpotqa", 32}, {"2wikimqa", 32},
       {"musique", 32}, {"gov_report", 512}, {"qmsum", 512}, {"multi_news", 512}, {"trec", 64},
       {"triviaqa", 32}, {"samsum", 128}, {"passage_count", 32}, {"passage_retrieval_en", 32}, {"lcc", 64},
-      {"repobench-p", 64}, {"passkey", 16}, {"kv_retrieval", 48}};
+      {"repobench-p", 64}, {"passkey", 16}, {"kv_retrieval", 48},
+      {"ruler_niah_multikey", 32}, {"ruler_vt", 30}, {"ruler_cwe", 120}};
   const auto it = table.find(dataset);
   return it == table.end() ? 32 : it->second;
 }
@@ -138,7 +139,7 @@ std::vector<Prediction> evaluate(CausalLM& model, const Tokenizer& tok, const st
     if (const auto e = tok.eos_id()) stop.push_back(*e);
     // Datasets scored on one line (and our synthetic ones) stop at the line's end.
     const bool one_line = s.dataset == "trec" || s.dataset == "triviaqa" || s.dataset == "samsum" ||
-                          s.dataset == "passkey" || s.dataset == "kv_retrieval";
+                          s.dataset == "passkey" || s.dataset == "kv_retrieval" || s.dataset.rfind("ruler_", 0) == 0;
     if (one_line) stop.insert(stop.end(), newline.begin(), newline.end());
     const int64_t max_new = opt.max_new_tokens > 0
                                 ? opt.max_new_tokens

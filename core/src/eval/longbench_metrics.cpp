@@ -129,15 +129,31 @@ std::string metric_for(const std::string& dataset) {
       {"passage_retrieval_en", "retrieval"}, {"passage_count", "count"}, {"lcc", "code_sim"}, {"repobench-p", "code_sim"},
       // Ours, built from our corpora in LongBench's format (datasets/longbench_synth.py): a number
       // to retrieve (scored as the share of numbers in the answer that are right) and a value.
-      {"passkey", "count"}, {"kv_retrieval", "qa_f1"}};
+      {"passkey", "count"}, {"kv_retrieval", "qa_f1"},
+      // RULER-style tasks (also datasets/longbench_synth.py), scored as RULER does: the share of
+      // the answers found in the prediction, case-insensitive.
+      {"ruler_niah_multikey", "string_match_all"}, {"ruler_vt", "string_match_all"}, {"ruler_cwe", "string_match_all"}};
   const auto it = table.find(dataset);
-  if (it == table.end()) throw Error(msg("longbench: no metric for dataset '", dataset, "' (English LongBench tasks, passkey, kv_retrieval)"));
+  if (it == table.end()) throw Error(msg("longbench: no metric for dataset '", dataset, "' (English LongBench tasks, passkey, kv_retrieval, ruler_*)"));
   return it->second;
+}
+
+double string_match_all(const std::string& prediction, const std::vector<std::string>& answers) {
+  if (answers.empty()) return 0.0;
+  const auto lower = [](std::string t) {
+    for (auto& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return t;
+  };
+  const std::string p = lower(prediction);
+  double found = 0;
+  for (const auto& a : answers) found += p.find(lower(a)) != std::string::npos ? 1.0 : 0.0;
+  return found / static_cast<double>(answers.size());
 }
 
 double score_sample(const std::string& dataset, const std::string& prediction_in, const std::vector<std::string>& answers,
                     const std::vector<std::string>& all_classes) {
   const std::string metric = metric_for(dataset);
+  if (metric == "string_match_all") return string_match_all(prediction_in, answers);
   const bool first_only = dataset == "trec" || dataset == "triviaqa" || dataset == "samsum";
   const std::string prediction = first_only ? first_line(prediction_in) : prediction_in;
   double best = 0.0;

@@ -46,3 +46,11 @@ TEST(LongBenchMetrics, SampleScoreUsesTheDatasetsMetricAndBestAnswer) {
   // hotpotqa scores the whole prediction: {paris is in france} vs {paris}: P 1/4, R 1 -> 0.4.
   EXPECT_NEAR(lb::score_sample("hotpotqa", "Paris is in France", {"Paris"}), 0.4, 1e-12);
 }
+
+TEST(LongBenchMetrics, RulerTasksScoreEveryAnswerTogether) {
+  EXPECT_EQ(lb::metric_for("ruler_vt"), "string_match_all");
+  // Two of the three variables named, case-insensitive: 2/3, not the best single answer's 1.
+  EXPECT_NEAR(lb::score_sample("ruler_vt", "The variables are xqz and ABC.", {"XQZ", "abc", "mno"}), 2.0 / 3.0, 1e-12);
+  EXPECT_EQ(lb::score_sample("ruler_cwe", "nothing", {"the", "of"}), 0.0);
+  EXPECT_EQ(lb::string_match_all("anything", {}), 0.0);
+}

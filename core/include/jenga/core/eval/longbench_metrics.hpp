@@ -25,11 +25,15 @@ double count(const std::string& prediction, const std::string& truth);
 // normalised indel similarity 2·LCS / (|a| + |b|) of characters (fuzz.ratio / 100).
 double code_similarity(const std::string& prediction, const std::string& truth);
 
+// RULER's string_match_all: the share of `answers` found in the prediction (case-insensitive).
+double string_match_all(const std::string& prediction, const std::vector<std::string>& answers);
+
 // The metric LongBench uses for a dataset ("qa_f1", "rouge", "classification", "retrieval",
 // "count", "code_sim"), and ours for passkey / kv_retrieval; Error for a dataset it does not know.
 std::string metric_for(const std::string& dataset);
 // One sample's score: the best over `answers` with the dataset's metric (and its rule of keeping
-// only the prediction's first line for trec, triviaqa and samsum).
+// only the prediction's first line for trec, triviaqa and samsum); RULER-style datasets score all
+// answers together (string_match_all).
 double score_sample(const std::string& dataset, const std::string& prediction, const std::vector<std::string>& answers,
                     const std::vector<std::string>& all_classes = {});
 
