@@ -53,13 +53,17 @@ core::EliminationConfig elimination_config(const Json& p) {
   return ec;
 }
 
+std::unique_ptr<core::Tokenizer> open_tokenizer(const std::string& spec, int64_t vocab_size) {
+  if (spec == "bytes") return core::make_byte_tokenizer();
+  if (spec.size() > 6 && spec.compare(spec.size() - 6, 6, ".model") == 0) return core::load_sentencepiece(spec);
+  return core::load_tokenizer(spec, vocab_size);
+}
+
 std::unique_ptr<core::Tokenizer> pick_tokenizer(const ModelSource& src, const Json& p) {
   const std::string tk = p.value("tokenizer", std::string());
   std::unique_ptr<core::Tokenizer> tok;
-  if (tk == "bytes")
-    tok = core::make_byte_tokenizer();
-  else if (!tk.empty())
-    tok = core::load_tokenizer(tk, src.config.vocab_size);
+  if (!tk.empty())
+    tok = open_tokenizer(tk, src.config.vocab_size);
   else if (!src.checkpoint.empty())
     tok = core::load_tokenizer(src.checkpoint, src.config.vocab_size);
   else if (src.config.vocab_size == 256)
@@ -69,6 +73,13 @@ std::unique_ptr<core::Tokenizer> pick_tokenizer(const ModelSource& src, const Js
   if (tok->vocab_size() > src.config.vocab_size)
     throw core::Error(core::msg("the tokenizer has ", tok->vocab_size(), " tokens, the model ", src.config.vocab_size));
   return tok;
+}
+
+std::unique_ptr<core::CausalLM> make_eval_model(const TaskContext& ctx, const ModelSource& src, int64_t longest) {
+  const auto& p = ctx.params;
+  auto model = core::make_causal_lm(src.config, model_options(ctx, src, longest), src.checkpoint, p.value("seed", 0));
+  if (p.contains("adapter")) model->load_adapter(p["adapter"].get<std::string>());
+  return model;
 }
 
 }  // namespace jenga::worker

@@ -23,9 +23,7 @@ Json task_longbench(TaskContext& ctx) {
   if (!p.contains("data")) throw core::Error("longbench: params.data (LongBench JSON lines: a path or a list) is required");
   const int64_t max_context = p.value("max_context", int64_t{3500});
   auto src = resolve_model(ctx);
-  const auto mo = model_options(ctx, src, max_context);
-  auto model = core::make_causal_lm(src.config, mo, src.checkpoint, p.value("seed", 0));
-  if (p.contains("adapter")) model->load_adapter(p["adapter"].get<std::string>());
+  auto model = make_eval_model(ctx, src, max_context);
   Json lb = Json::object();
   for (const char* k : {"data", "tokenizer", "max_context", "max_new_tokens", "limit"})
     if (p.contains(k)) lb[k] = p[k];

@@ -21,9 +21,7 @@ Json task_niah(TaskContext& ctx) {
   const auto lengths = p["lengths"].get<std::vector<int64_t>>();
   if (lengths.empty()) throw core::Error("niah: params.lengths is empty");
   auto src = resolve_model(ctx);
-  const auto mo = model_options(ctx, src, *std::max_element(lengths.begin(), lengths.end()));
-  auto model = core::make_causal_lm(src.config, mo, src.checkpoint, p.value("seed", 0));
-  if (p.contains("adapter")) model->load_adapter(p["adapter"].get<std::string>());
+  auto model = make_eval_model(ctx, src, *std::max_element(lengths.begin(), lengths.end()));
   return run_niah(*model, src, p);
 }
 

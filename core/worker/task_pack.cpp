@@ -4,6 +4,7 @@
 // (required), format (auto|text|jsonl|longalign|longbench), field ("text"), tokenizer ("bytes",
 // a SentencePiece .model file, or a directory holding tokenizer.model; required). Summary:
 // documents, tokens, width_bits, vocab_size.
+#include "run_setup.hpp"
 #include "task.hpp"
 
 #include "jenga/core/error.hpp"
@@ -23,14 +24,7 @@ Json task_pack(TaskContext& ctx) {
     inputs = p["input"].get<std::vector<std::string>>();
   else
     inputs.push_back(p["input"].get<std::string>());
-  const std::string tk = p["tokenizer"].get<std::string>();
-  std::unique_ptr<core::Tokenizer> tok;
-  if (tk == "bytes")
-    tok = core::make_byte_tokenizer();
-  else if (tk.size() > 6 && tk.compare(tk.size() - 6, 6, ".model") == 0)
-    tok = core::load_sentencepiece(tk);
-  else
-    tok = core::load_tokenizer(tk, 0);
+  const auto tok = open_tokenizer(p["tokenizer"].get<std::string>(), 0);
   const std::string field = p.value("field", std::string("text"));
   const bool wide = tok->vocab_size() > 65536;
   core::TokenFileWriter out(p["output"].get<std::string>(), wide);

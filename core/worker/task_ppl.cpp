@@ -31,9 +31,7 @@ Json task_ppl(TaskContext& ctx) {
   const int64_t longest = *std::max_element(lens.begin(), lens.end());
 
   auto src = resolve_model(ctx);
-  const auto mo = model_options(ctx, src, longest);
-  auto model = core::make_causal_lm(src.config, mo, src.checkpoint, p.value("seed", 0));
-  if (p.contains("adapter")) model->load_adapter(p["adapter"].get<std::string>());
+  auto model = make_eval_model(ctx, src, longest);
   const auto data = open_token_data(p, src.config.vocab_size);
 
   Json summary = Json::object();

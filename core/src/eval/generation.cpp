@@ -20,8 +20,9 @@ std::vector<int64_t> greedy_generate(CausalLM& model, const std::vector<int64_t>
   for (int64_t t = 0; t < max_new_tokens; ++t) {
     const auto ids = at::tensor(seq, at::kLong).to(head.device());
     const auto h = model.forward_hidden(ids, hooks);
-    // Only the last position's logits matter: one [hidden] x [hidden, vocab] product, in fp32.
-    const auto logits = at::matmul(head.to(at::kFloat), h[h.size(0) - 1].to(at::kFloat));
+    // Only the last position's logits matter: one [vocab, hidden] x [hidden] product in the head's
+    // own dtype (no fp32 copy of the whole head per token), read as fp32.
+    const auto logits = at::matmul(head, h[h.size(0) - 1].to(head.scalar_type())).to(at::kFloat);
     const int64_t next = logits.argmax().item<int64_t>();
     if (std::find(stop_ids.begin(), stop_ids.end(), next) != stop_ids.end()) break;
     out.push_back(next);

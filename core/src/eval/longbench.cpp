@@ -3,11 +3,11 @@
 #include "jenga/core/error.hpp"
 #include "jenga/core/eval/generation.hpp"
 #include "jenga/core/eval/longbench_metrics.hpp"
+#include "io/json_lines.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <cmath>
-#include <fstream>
 #include <map>
 
 namespace jenga::core::longbench {
@@ -44,24 +44,12 @@ std::vector<std::string> list_field(const Json& j, const char* key, const std::s
 }  // namespace
 
 std::vector<Sample> read_jsonl(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(msg("longbench: cannot open ", path));
   // The file stem by hand: std::filesystem is unsafe next to LibTorch (io/posix_files.hpp).
   const size_t slash = path.find_last_of('/');
   std::string stem = slash == std::string::npos ? path : path.substr(slash + 1);
   if (const size_t dot = stem.find_last_of('.'); dot != std::string::npos && dot > 0) stem = stem.substr(0, dot);
   std::vector<Sample> out;
-  std::string line;
-  for (int64_t n = 1; std::getline(in, line); ++n) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::string where = msg(path, ":", n);
-    Json j;
-    try {
-      j = Json::parse(line);
-    } catch (const Json::exception& e) {
-      throw Error(msg(where, ": not a JSON object (", e.what(), ")"));
-    }
-    if (!j.is_object()) throw Error(msg(where, ": expected a JSON object, got ", j.type_name()));
+  json_lines::for_each_object(path, [&](const Json& j, int64_t n, const std::string& where) {
     Sample s;
     s.file = path;
     s.line = n;
@@ -75,7 +63,7 @@ std::vector<Sample> read_jsonl(const std::string& path) {
     if (s.id.empty()) s.id = msg(stem, ":", n);
     if (s.answers.empty()) throw Error(msg(where, ": 'answers' is empty"));
     out.push_back(std::move(s));
-  }
+  });
   if (out.empty()) throw Error(msg("longbench: ", path, " holds no samples"));
   return out;
 }

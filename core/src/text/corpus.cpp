@@ -1,6 +1,7 @@
 #include "jenga/core/text/corpus.hpp"
 
 #include "jenga/core/error.hpp"
+#include "io/json_lines.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -62,31 +63,18 @@ CorpusFormat parse_corpus_format(const std::string& name, const std::string& pat
 
 int64_t for_each_document(const std::string& path, CorpusFormat format, const std::string& field,
                           const std::function<void(const std::string&)>& fn) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(msg(path, ": cannot open"));
   if (format == CorpusFormat::Text) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error(msg(path, ": cannot open"));
     std::ostringstream all;
     all << in.rdbuf();
     if (all.str().empty()) return 0;
     fn(all.str());
     return 1;
   }
-  int64_t docs = 0;
-  std::string line;
-  for (int64_t n = 1; std::getline(in, line); ++n) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::string where = msg(path, ":", n);
-    Json j;
-    try {
-      j = Json::parse(line);
-    } catch (const Json::exception& e) {
-      throw Error(msg(where, ": not a JSON object (", e.what(), ")"));
-    }
-    if (!j.is_object()) throw Error(msg(where, ": expected a JSON object, got ", j.type_name()));
+  return json_lines::for_each_object(path, [&](const Json& j, int64_t, const std::string& where) {
     fn(document_of(j, format, field, where));
-    ++docs;
-  }
-  return docs;
+  });
 }
 
 }  // namespace jenga::core
