@@ -1,71 +1,34 @@
 #!/usr/bin/env python3
 """Real English prose from Debian's linux-doc-6.1 (the kernel's reStructuredText documentation).
 
-  datasets/linux_doc.py build [--deb FILE] [--out DIR]   download (apt-get download), split, checksum
+  datasets/linux_doc.py build [--deb FILE] [--out DIR]   download (apt-get download), verify, split, checksum
   datasets/linux_doc.py pack  TEXT[.gz] OUT.u16           byte-level tokens (vocab 256) as raw uint16
 
-build: every Documentation/**/*.rst is one document; documents are sorted by path and split by a
-hash of the path (5% validation, 5% test, 90% train) so no document straddles two splits. The
-splits are written as UTF-8 text (documents joined by a blank line) with gzip copies, and
-manifest.json records the package version, its SHA-256 and each split's documents, bytes and SHA-256.
+build is `datasets/corpora.py build --only linux-doc` (corpus "linux-doc" of datasets/corpora.json,
+with the same outputs): every Documentation/**/*.rst is one document; documents are sorted by path
+and split by a hash of the path (5% validation, 5% test, 90% train) so no document straddles two
+splits. The splits are written as UTF-8 text (documents joined by a blank line) with gzip copies,
+and manifest.json records the package version, its SHA-256 and each split's documents, bytes and
+SHA-256. The .deb must match the SHA-256 pinned in corpora.json.
 """
-import argparse, array, gzip, hashlib, json, os, subprocess, sys, tempfile
+import argparse, array, gzip, json, os, sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import corpora  # noqa: E402
 
 PACKAGE = "linux-doc-6.1"
-
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def split_of(relpath):
-    bucket = int(hashlib.sha256(relpath.encode()).hexdigest(), 16) % 20
-    return "val" if bucket == 0 else "test" if bucket == 1 else "train"
+sha256 = corpora.sha256_file
+split_of = corpora.split_of
 
 
 def build(args):
-    out = args.out
-    os.makedirs(out, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        deb = args.deb
-        if not deb:
-            subprocess.run(["apt-get", "download", PACKAGE], cwd=tmp, check=True, stdout=subprocess.DEVNULL)
-            deb = os.path.join(tmp, [f for f in os.listdir(tmp) if f.endswith(".deb")][0])
-        root = os.path.join(tmp, "root")
-        subprocess.run(["dpkg-deb", "-x", deb, root], check=True)
-        version = subprocess.run(["dpkg-deb", "-f", deb, "Version"], check=True, capture_output=True, text=True).stdout.strip()
-        docs_root = os.path.join(root, "usr/share/doc", PACKAGE, "Documentation")
-        if not os.path.isdir(docs_root):
-            sys.exit(f"linux_doc: {deb} has no {docs_root}")
-        docs = []
-        for d, _, files in os.walk(docs_root):
-            for f in files:
-                if f.endswith(".rst.gz") or f.endswith(".rst"):
-                    docs.append(os.path.relpath(os.path.join(d, f), docs_root))
-        docs.sort()
-        texts = {"train": [], "val": [], "test": []}
-        for rel in docs:
-            p = os.path.join(docs_root, rel)
-            raw = gzip.open(p, "rb").read() if p.endswith(".gz") else open(p, "rb").read()
-            texts[split_of(rel)].append((rel, raw.decode("utf-8", errors="replace").strip()))
-        manifest = {"source": f"Debian package {PACKAGE} {version}", "package_sha256": sha256(deb),
-                    "documents": len(docs), "splits": {}}
-        for name, items in texts.items():
-            body = "\n\n".join(t for _, t in items).encode("utf-8")
-            path = os.path.join(out, f"{name}.txt")
-            with open(path, "wb") as f:
-                f.write(body)
-            with open(path + ".gz", "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0) as f:
-                f.write(body)
-            manifest["splits"][name] = {"documents": len(items), "bytes": len(body), "sha256": sha256(path)}
-        with open(os.path.join(out, "manifest.json"), "w") as f:
-            json.dump(manifest, f, indent=2)
-            f.write("\n")
-    print(json.dumps(manifest["splits"]))
+    try:
+        manifest = corpora.load_manifest()
+        local = {PACKAGE: os.path.abspath(args.deb)} if args.deb else {}
+        man = corpora.build_corpus("linux-doc", manifest, out=args.out, local=local)
+    except corpora.CorpusError as e:
+        sys.exit(f"linux_doc: {e}")
+    print(json.dumps({s: {k: e[k] for k in ("documents", "bytes", "sha256")} for s, e in man["splits"].items()}))
 
 
 def pack(args):
