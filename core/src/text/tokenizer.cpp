@@ -1,6 +1,7 @@
 #include "jenga/core/text/tokenizer.hpp"
 
 #include "jenga/core/error.hpp"
+#include "jenga/core/text/hf_tokenizer.hpp"
 #include "text/sentencepiece_model.hpp"
 
 #include <sys/stat.h>
@@ -197,10 +198,23 @@ std::unique_ptr<Tokenizer> load_sentencepiece(const std::string& model_path) {
 }
 
 std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir, int64_t vocab_size) {
-  const std::string sp = dir + "/tokenizer.model";
-  if (is_file(sp)) return load_sentencepiece(sp);
+  if (is_file(dir) && dir.size() >= 5 && dir.compare(dir.size() - 5, 5, ".json") == 0) return load_hf_tokenizer(dir);
+  const std::string sp = dir + "/tokenizer.model", hf = dir + "/tokenizer.json";
+  if (is_file(sp)) {
+    try {
+      return load_sentencepiece(sp);
+    } catch (const Error& e) {
+      if (!is_file(hf)) throw;
+      try {
+        return load_hf_tokenizer(hf);
+      } catch (const Error& e2) {
+        throw Error(msg(e.what(), "; and ", e2.what()));
+      }
+    }
+  }
+  if (is_file(hf)) return load_hf_tokenizer(hf);
   if (vocab_size == 256) return make_byte_tokenizer();
-  throw Error(msg(dir, ": no tokenizer.model, and a vocabulary of ", vocab_size, " is not bytes (tokenizer.json BPE is not supported yet)"));
+  throw Error(msg(dir, ": no tokenizer.model or tokenizer.json, and a vocabulary of ", vocab_size, " is not bytes"));
 }
 
 }  // namespace jenga::core
