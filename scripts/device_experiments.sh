@@ -4,20 +4,23 @@
 # one tarball under $OUT. Logs accumulate in build-gpu/device-logs/ (ignored, so they survive
 # between warm calls and the next call resumes: runs whose log ends ok are skipped).
 #   device: scripts/device_experiments.sh --profile h200 [--deadline 540] [--tests] [--cap GIB] \
-#           [--reference] -- fig12 fig14 ... [--filter model=llama2-7b]
-# --reference: scripts/prepare_accuracy.sh on the last GPU while the build runs (carry
-# datasets/build/linux-doc/{train,val}.txt.gz: the device reaches no registry).
+#           [--reference] [--bench 'CMD'] -- fig12 fig14 ... [--filter model=llama2-7b]
+# --reference: scripts/prepare_accuracy.sh once the build is done (pre-trains the reference model
+# through the harness, its log among the others; carry datasets/build/<corpus>/*.linux-doc-8k.bin
+# and datasets/build/longbench-synth: the device reaches no registry). Meanwhile --tests and then
+# --bench CMD (output in $OUT/bench.log) run on the last GPU.
 # Locally: tar -xzf <files_at>/device-logs.tar.gz -C logs --strip-components=1
 set -uo pipefail
 cd "$(dirname "$0")/.."
 t_start=$(date +%s)
-profile=""; deadline=540; tests=0; cap=(); reference=0
+profile=""; deadline=540; tests=0; cap=(); reference=0; bench=
 while [ $# -gt 0 ]; do
   case "$1" in
     --profile) profile="$2"; shift ;;
     --deadline) deadline="$2"; shift ;;
     --tests) tests=1 ;;
     --reference) reference=1 ;;
+    --bench) bench="$2"; shift ;;
     --cap) cap=(--memory-cap "$2"); shift ;;
     --) shift; break ;;
     *) echo "device_experiments: unknown option $1" >&2; exit 2 ;;
@@ -28,30 +31,37 @@ done
 out=${OUT:-/tmp/jenga-device}; mkdir -p "$out"
 logs=build-gpu/device-logs
 
-pre_pid=""
-if [ $reference = 1 ]; then  # on the last GPU, while the build runs
-  last_gpu=$(( $(nvidia-smi -L | wc -l) - 1 ))
-  ( scripts/prepare_accuracy.sh --gpu $last_gpu >"$out/pretrain.log" 2>&1
-    cp checkpoints/byte-llama/pretrain.json checkpoints/byte-llama/config.json "$out/" 2>/dev/null ) &
-  pre_pid=$!
-fi
 build_args=(--no-tests)
 scripts/gpu_build.sh "${build_args[@]}" >"$out/gpu_build.log" 2>&1 || { tail -n 40 "$out/gpu_build.log"; exit 1; }
 grep '^gpu_build:' "$out/gpu_build.log"
+mkdir -p "$logs"
+last_gpu=$(( $(nvidia-smi -L | wc -l) - 1 ))
+pre_pid=""
+if [ $reference = 1 ]; then
+  ( scripts/prepare_accuracy.sh --profile "$profile" --build-dir build-gpu -- --logs "$logs" --db build-gpu/device.sqlite \
+      >"$out/prepare.log" 2>&1
+    cp checkpoints/ref-llama/pretrain.json "$out/" 2>/dev/null ) &
+  pre_pid=$!
+fi
+# While the reference model trains (on the first GPU), tests and benchmarks take the last one.
+side_env=(); [ -n "$pre_pid" ] && side_env=(env CUDA_VISIBLE_DEVICES=$last_gpu)
 if [ $tests = 1 ]; then
   t0=$(date +%s)
-  ctest --test-dir build-gpu -j 4 --timeout 300 >"$out/ctest.log" 2>&1; rc=$?
+  "${side_env[@]}" ctest --test-dir build-gpu -j 4 --timeout 300 >"$out/ctest.log" 2>&1; rc=$?
   grep -E 'tests passed|tests failed|\*\*\*Failed|Not Run' "$out/ctest.log" | head -n 20
   echo "device_experiments: tests rc=$rc in $(( $(date +%s) - t0 )) s"
 fi
-
+if [ -n "$bench" ]; then
+  t0=$(date +%s)
+  "${side_env[@]}" bash -c "$bench" >"$out/bench.log" 2>&1; rc=$?
+  echo "device_experiments: bench rc=$rc in $(( $(date +%s) - t0 )) s"; tail -n 5 "$out/bench.log"
+fi
 if [ -n "$pre_pid" ]; then
   wait "$pre_pid"
-  echo "device_experiments: reference model pre-trained after $(( $(date +%s) - t_start )) s: $(tail -n 1 "$out/pretrain.log")"
+  echo "device_experiments: prepare_accuracy done after $(( $(date +%s) - t_start )) s: $(tail -n 1 "$out/prepare.log")"
 fi
 left=$(( deadline - ($(date +%s) - t_start) ))
 if [ $left -gt 30 ]; then
-  mkdir -p "$logs"
   # SIGINT at the deadline: the harness stops its worker (ends as `killed`) and keeps every
   # finished run; the next call resumes.
   timeout -s INT -k 30 "$left" build-gpu/bin/jenga --logs "$logs" --db build-gpu/device.sqlite \

@@ -15,6 +15,7 @@ Json task_ppl(TaskContext&);
 Json task_longbench(TaskContext&);
 Json task_niah(TaskContext&);
 Json task_pack(TaskContext&);
+Json task_pretrain(TaskContext&);
 
 void require_known_params(const Json& params, const std::vector<std::string>& known, const std::string& task) {
   static const std::vector<std::string> common = {"model", "device", "hf_config", "checkpoint", "weights"};
@@ -109,6 +110,17 @@ const std::vector<Task>& all_tasks() {
        "  tokenizer (required)    bytes | a SentencePiece .model | a directory with tokenizer.model\n"
        "  format                  auto | text | jsonl | longalign | longbench             [auto]\n"
        "  field                   the JSON field holding a document (jsonl)              [text]\n"},
+      {"pretrain", "full-parameter training from random init on a token file -> an HF checkpoint", task_pretrain,
+       "  data, out, seq_len, steps (required)  token file(s, mixed by size); checkpoint dir; tokens per\n"
+       "                          sequence; optimizer steps                                 \n"
+       "  batch                   sequences per step (packed, each attending only itself)  [8]\n"
+       "  max_seconds             stop early after this long (0: never)                    [0]\n"
+       "  lr, warmup, min_lr_ratio  AdamW peak lr; linear warmup; cosine down to lr*ratio  [1e-3, steps/20, 0.1]\n"
+       "  weight_decay, beta2, grad_clip  (decay on matrices only)                        [0.1, 0.95, 1]\n"
+       "  eval_data, eval_every, eval_sequences  held-out loss during and after training  [-, 0: end, 16]\n"
+       "  save_dtype              bf16 | fp32 weights in model.safetensors                 [bf16]\n"
+       "  tokenizer               .model or tokenizer.json copied into the checkpoint  [bytes: none]\n"
+       "  data_format, loss_chunk, log_every, seed                         [auto, 2048, 10, 0]\n"},
       {"gemm-peak", "measured bf16 matrix-product TFLOP/s of the device (the MFU denominator)", task_gemm_peak},
   };
   return tasks;

@@ -56,4 +56,13 @@ torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k, c
   return at::cat({a, at::cat({head, rest}, 0)}, 1);
 }
 
+torch::Tensor packed_causal_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                      double scale, int64_t segment) {
+  if (q.dim() != 3 || k.dim() != 3 || v.dim() != 3 || q.size(0) != k.size(0) || k.sizes() != v.sizes() ||
+      q.size(2) != k.size(2) || q.size(1) % k.size(1) != 0 || segment <= 0 || q.size(0) % segment != 0)
+    throw Error(msg("packed_causal_attention: expected q [S, Hq, D], k/v [S, Hkv, D] with Hkv | Hq and S a multiple of ",
+                    segment, "; got ", q.sizes(), ", ", k.sizes(), ", ", v.sizes()));
+  return grouped(q, k, v, scale, segment);
+}
+
 }  // namespace jenga::core

@@ -16,4 +16,10 @@ namespace jenga::core {
 torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, double scale,
                                int64_t groups = 1);
 
+// Several independent sequences of `segment` tokens each, packed one after another (a batch):
+// q [S, Hq, D], k/v [S, Hkv, D] with S a multiple of `segment`; each token attends causally within
+// its own sequence only.
+torch::Tensor packed_causal_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                      double scale, int64_t segment);
+
 }  // namespace jenga::core

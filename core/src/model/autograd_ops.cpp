@@ -151,6 +151,8 @@ struct CheckpointFn : public torch::autograd::Function<CheckpointFn> {
 }  // namespace
 
 torch::Tensor frozen_linear(const torch::Tensor& x, const torch::Tensor& W, const torch::Tensor& b) {
+  // Trained weights (pre-training) need x saved for dW: plain autograd does exactly that.
+  if (W.requires_grad()) return b.defined() ? at::linear(x, W, b) : at::linear(x, W);
   // Undefined tensors cannot cross Function::apply on LibTorch 1.13, and a bias add saves nothing
   // for backward, so the bias stays outside the custom function.
   auto y = FrozenLinearFn::apply(x, W);
@@ -158,6 +160,11 @@ torch::Tensor frozen_linear(const torch::Tensor& x, const torch::Tensor& W, cons
 }
 
 torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& w, double eps) {
+  if (w.requires_grad()) {
+    // A trained scale (pre-training) needs its gradient: the same formula, through autograd.
+    const auto xf = x.to(wide_type(x.scalar_type()));
+    return (xf * at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps)).to(x.scalar_type()) * w;
+  }
   return RmsNormFn::apply(x, w, eps);
 }
 

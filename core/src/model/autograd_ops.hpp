@@ -1,5 +1,6 @@
-// Autograd functions that save less than the composite ops they replace. The base model is
-// frozen, so none of them produces weight gradients; each saves only what dL/dx needs.
+// Autograd functions that save less than the composite ops they replace. Under LoRA the base
+// model is frozen, so they produce no weight gradients and save only what dL/dx needs; a weight
+// that requires grad (pre-training) takes the plain autograd formula instead.
 #pragma once
 
 #include <torch/types.h>

@@ -59,6 +59,22 @@ void CausalLM::mark_layer(const LayerHooks& hooks, int64_t i, const torch::Tenso
   }
 }
 
+int64_t CausalLM::packed_segment(const torch::Tensor& ids, const LayerHooks& hooks, const char* arch) {
+  if (ids.dim() == 1) return 0;
+  if (ids.dim() != 2 || ids.size(1) == 0)
+    throw Error(msg(arch, ": expected token ids of shape [S] or [B, S], got ", ids.sizes()));
+  if (ids.size(0) == 1) return 0;
+  if (hooks.select_tokens || hooks.attention_groups)
+    throw Error(msg(arch, ": token selection and attention groups work on one sequence; got a batch of ", ids.size(0)));
+  return ids.size(1);
+}
+
+torch::Tensor CausalLM::packed_positions(int64_t S, int64_t segment, int64_t offset) const {
+  auto pos = at::arange(S, at::TensorOptions().dtype(at::kLong).device(options_.device));
+  if (segment > 0) pos = pos.remainder(segment);
+  return offset != 0 ? pos + offset : pos;
+}
+
 const torch::Tensor& CausalLM::w(const std::string& name) const {
   const auto it = weights_.find(name);
   if (it == weights_.end()) throw Error(msg("model has no weight '", name, "'"));
@@ -110,7 +126,40 @@ std::vector<torch::Tensor> CausalLM::trainable_parameters() const {
     out.push_back(p.A);
     out.push_back(p.B);
   }
+  if (base_trained_)
+    for (const auto& [name, t] : weights_) out.push_back(t);
   return out;
+}
+
+void CausalLM::train_base_weights(bool on) {
+  if (on && options_.dtype != at::kFloat && options_.dtype != at::kDouble)
+    throw Error(msg("train_base_weights: the base weights are the optimizer's masters and must be fp32 or fp64, got ",
+                    c10::toString(options_.dtype)));
+  for (auto& [name, t] : weights_) t.set_requires_grad(on);
+  base_trained_ = on;
+}
+
+void CausalLM::save_pretrained(const std::string& dir, torch::ScalarType dtype,
+                               const std::map<std::string, std::string>& extra_files) const {
+  const std::string partial = dir + ".partial";
+  posix_files::remove_tree(partial);
+  posix_files::make_directories(partial);
+  std::map<std::string, torch::Tensor> out;
+  for (const auto& [name, t] : weights_) out[name] = t.detach().to(at::kCPU, dtype).contiguous();
+  save_safetensors(partial + "/model.safetensors", out, {{"format", "pt"}});
+  auto cfg = config_.to_json();
+  cfg["torch_dtype"] = dtype == at::kBFloat16 ? "bfloat16" : dtype == at::kHalf ? "float16" : "float32";
+  auto files = extra_files;
+  files["config.json"] = cfg.dump(2) + "\n";
+  for (const auto& [name, bytes] : files) {
+    const std::string path = partial + "/" + name;
+    std::ofstream f(path, std::ios::binary);
+    f << bytes;
+    if (!f) throw Error(msg("save_pretrained: cannot write ", path));
+  }
+  if (!posix_files::remove_tree(dir)) throw Error(msg("save_pretrained: cannot replace ", dir));
+  if (const auto err = posix_files::rename_file(partial, dir); !err.empty())
+    throw Error(msg("save_pretrained: cannot move ", partial, " to ", dir, ": ", err));
 }
 
 void CausalLM::save_adapter(const std::string& dir) const {

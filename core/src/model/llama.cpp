@@ -43,10 +43,10 @@ class Llama final : public CausalLM, public RecomputableLayers {
   }
 
   torch::Tensor forward_hidden(const torch::Tensor& ids, const LayerHooks& hooks) override {
-    if (ids.dim() != 1) throw Error(msg("Llama: expected token ids of shape [S], got ", ids.sizes()));
-    const int64_t S = ids.size(0);
-    rope_ = rope_tables(inv_freq_, at::arange(S, at::TensorOptions().dtype(at::kLong).device(options_.device)), options_.dtype);
-    auto x = at::embedding(w("model.embed_tokens.weight"), ids.to(options_.device));
+    segment_ = packed_segment(ids, hooks, "Llama");
+    const int64_t S = ids.numel();
+    rope_ = rope_tables(inv_freq_, packed_positions(S, segment_, 0), options_.dtype);
+    auto x = at::embedding(w("model.embed_tokens.weight"), ids.reshape({S}).to(options_.device));
     const bool ckpt = (options_.gradient_checkpointing || options_.offload_activations) && at::GradMode::is_enabled();
     // Checkpointed layers need a grad-requiring input to be part of the graph at all.
     if (ckpt) x.requires_grad_(true);
@@ -142,7 +142,9 @@ class Llama final : public CausalLM, public RecomputableLayers {
     auto v = lora_linear(xs, L.v, L.bv, lora_for(L.path + "self_attn.v_proj"), s).view({S, nkv, hd});
     q = apply_rope(q, rope);
     k = apply_rope(k, rope);
-    const auto o = causal_attention(q, k, v, 1.0 / std::sqrt(static_cast<double>(hd)), groups).reshape({S, nh * hd});
+    const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
+    const auto o = (segment_ > 0 ? packed_causal_attention(q, k, v, scale, segment_) : causal_attention(q, k, v, scale, groups))
+                       .reshape({S, nh * hd});
     return lora_linear(o, L.o, L.bo, lora_for(L.path + "self_attn.o_proj"), s);
   }
 
@@ -150,6 +152,7 @@ class Llama final : public CausalLM, public RecomputableLayers {
   std::vector<double> mlp_prune_;  // per layer, set by forward_hidden from the hooks
   std::vector<int64_t> groups_;    // attention groups per layer, likewise
   int64_t token_block_ = 0;        // hooks.token_block of the current forward
+  int64_t segment_ = 0;            // tokens per sequence of a packed batch; 0 for one sequence
   ActivationOffload offload_;      // layer inputs in host memory (options_.offload_activations)
   at::Tensor inv_freq_;
   RopeTables rope_;  // positions 0..S-1 of the current forward

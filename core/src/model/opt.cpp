@@ -52,14 +52,13 @@ class Opt final : public CausalLM, public RecomputableLayers {
   }
 
   torch::Tensor forward_hidden(const torch::Tensor& ids, const LayerHooks& hooks) override {
-    if (ids.dim() != 1) throw Error(msg("OPT: expected token ids of shape [S], got ", ids.sizes()));
-    const int64_t S = ids.size(0);
-    if (S > config_.max_position_embeddings)
-      throw Error(msg("OPT: sequence of ", S, " tokens exceeds max_position_embeddings ", config_.max_position_embeddings));
-    auto x = at::embedding(w("model.decoder.embed_tokens.weight"), ids.to(options_.device));
+    segment_ = packed_segment(ids, hooks, "OPT");
+    const int64_t S = ids.numel(), seq = segment_ > 0 ? segment_ : S;
+    if (seq > config_.max_position_embeddings)
+      throw Error(msg("OPT: sequence of ", seq, " tokens exceeds max_position_embeddings ", config_.max_position_embeddings));
+    auto x = at::embedding(w("model.decoder.embed_tokens.weight"), ids.reshape({S}).to(options_.device));
     if (embed_dim() != config_.hidden_size) x = frozen_linear(x, w("model.decoder.project_in.weight"), {});
-    const auto positions = at::arange(kPositionOffset, S + kPositionOffset, at::TensorOptions().dtype(at::kLong).device(options_.device));
-    x = x + at::embedding(w("model.decoder.embed_positions.weight"), positions);
+    x = x + at::embedding(w("model.decoder.embed_positions.weight"), packed_positions(S, segment_, kPositionOffset));
     const bool ckpt = (options_.gradient_checkpointing || options_.offload_activations) && at::GradMode::is_enabled();
     if (ckpt) x.requires_grad_(true);
     mlp_prune_.assign(config_.num_layers, 0.0);
@@ -144,6 +143,7 @@ class Opt final : public CausalLM, public RecomputableLayers {
   std::vector<double> mlp_prune_;  // per layer, set by forward_hidden from the hooks
   std::vector<int64_t> groups_;    // attention groups per layer, likewise
   int64_t token_block_ = 0;        // hooks.token_block of the current forward
+  int64_t segment_ = 0;            // tokens per sequence of a packed batch; 0 for one sequence
   ActivationOffload offload_;      // layer inputs in host memory (options_.offload_activations)
   static std::string layer_prefix(int64_t i) { return "model.decoder.layers." + std::to_string(i) + "."; }
 
@@ -156,7 +156,9 @@ class Opt final : public CausalLM, public RecomputableLayers {
     auto proj = [&](const char* n) {
       return lora_linear(xs, w(a + n + ".weight"), w(a + n + ".bias"), lora_for(a + n), s).view({S, nh, hd});
     };
-    const auto o = causal_attention(proj("q_proj"), proj("k_proj"), proj("v_proj"), 1.0 / std::sqrt(static_cast<double>(hd)), groups)
+    const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
+    const auto o = (segment_ > 0 ? packed_causal_attention(proj("q_proj"), proj("k_proj"), proj("v_proj"), scale, segment_)
+                                 : causal_attention(proj("q_proj"), proj("k_proj"), proj("v_proj"), scale, groups))
                        .reshape({S, nh * hd});
     return lora_linear(o, w(a + "out_proj.weight"), w(a + "out_proj.bias"), lora_for(a + "out_proj"), s);
   }

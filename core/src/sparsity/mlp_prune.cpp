@@ -74,6 +74,12 @@ void check_ratio(double r) {
   if (!(r >= 0.0 && r < 1.0)) throw Error(msg("MLP prune ratio must be in [0, 1), got ", r));
 }
 
+// Pruning drops channels from dL/dx only; a trained weight would silently get no gradient.
+void check_frozen(std::initializer_list<at::Tensor> weights) {
+  for (const auto& W : weights)
+    if (W.requires_grad()) throw Error(msg("MLP channel pruning needs frozen MLP weights; got a trained one of shape ", W.sizes()));
+}
+
 }  // namespace
 
 torch::Tensor top_channels(const torch::Tensor& score, double prune_ratio) {
@@ -86,12 +92,14 @@ torch::Tensor top_channels(const torch::Tensor& score, double prune_ratio) {
 torch::Tensor pruned_swiglu_mlp(const torch::Tensor& x, const torch::Tensor& Wg, const torch::Tensor& Wu,
                                 const torch::Tensor& Wd, double prune_ratio) {
   check_ratio(prune_ratio);
+  check_frozen({Wg, Wu, Wd});
   return PrunedSwiGluFn::apply(x, Wg, Wu, Wd, prune_ratio);
 }
 
 torch::Tensor pruned_relu_mlp(const torch::Tensor& x, const torch::Tensor& W1, const torch::Tensor& b1,
                               const torch::Tensor& W2, const torch::Tensor& b2, double prune_ratio) {
   check_ratio(prune_ratio);
+  check_frozen({W1, W2});
   const auto iv = [](const at::Tensor& b) { return b.defined() ? c10::IValue(b) : c10::IValue(); };
   return PrunedReluFn::apply(x, W1, iv(b1), W2, iv(b2), prune_ratio);
 }

@@ -67,38 +67,48 @@ struct SegmentedLossFn : public torch::autograd::Function<SegmentedLossFn> {
     const auto stats = at::stack({valid.sum(), valid.logical_and(labels.lt(0).logical_or(labels.ge(V))).sum()}).cpu();
     const auto count = stats[0].item<int64_t>();
     if (stats[1].item<int64_t>() > 0) throw Error(msg("lm loss: labels outside [0, ", V, ") other than ", kIgnoreIndex));
-    const bool want_grad = hidden.requires_grad();
+    // A trained head (pre-training) also gets dW = Σ_chunks dlogitsᵀ · h, one [V, H] tensor.
+    const bool want_dh = hidden.requires_grad(), want_dw = W.requires_grad(), want_grad = want_dh || want_dw;
     auto total = at::zeros({}, hidden.options().dtype(wide_type(hidden.scalar_type())));
-    at::Tensor dh = want_grad ? at::empty_like(hidden, at::MemoryFormat::Contiguous) : at::Tensor();
+    at::Tensor dh = want_dh ? at::empty_like(hidden, at::MemoryFormat::Contiguous) : at::Tensor();
+    at::Tensor dw = want_dw ? at::zeros_like(W, at::MemoryFormat::Contiguous) : at::Tensor();
     for (int64_t s = 0; s < S; s += chunk) {
       const int64_t n = std::min(chunk, S - s);
-      auto logits = at::linear(hidden.narrow(0, s, n), W);
+      const auto h = hidden.narrow(0, s, n);
+      auto logits = at::linear(h, W);
       total += chunk_nll_and_grad(logits, labels.narrow(0, s, n), want_grad);
-      if (want_grad) {
+      if (want_dh) {
         auto out = dh.narrow(0, s, n);
         at::mm_out(out, logits, W);
       }
+      if (want_dw) dw.addmm_(logits.t(), h);
     }
-    ctx->save_for_backward({dh});
+    ctx->save_for_backward({dh, dw});
     ctx->saved_data["count"] = count;
     return count > 0 ? total / static_cast<double>(count) : total;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    const auto dh = ctx->get_saved_variables()[0];
+    const auto saved = ctx->get_saved_variables();
+    const auto &dh = saved[0], &dw = saved[1];
     const int64_t count = ctx->saved_data["count"].toInt();
-    if (count == 0) return {at::zeros_like(dh), at::Tensor(), at::Tensor(), at::Tensor()};
-    return {dh * (grads[0] / static_cast<double>(count)), at::Tensor(), at::Tensor(), at::Tensor()};
+    const auto scaled = [&](const at::Tensor& d) {
+      if (!d.defined()) return at::Tensor();
+      return count == 0 ? at::zeros_like(d) : d * (grads[0] / static_cast<double>(count));
+    };
+    return {scaled(dh), scaled(dw), at::Tensor(), at::Tensor()};
   }
 };
 
 }  // namespace
 
 torch::Tensor next_token_labels(const torch::Tensor& ids) {
-  if (ids.dim() != 1) throw Error(msg("next_token_labels: expected ids [S], got ", ids.sizes()));
-  auto labels = at::full_like(ids, kIgnoreIndex);
-  if (ids.size(0) > 1) labels.narrow(0, 0, ids.size(0) - 1).copy_(ids.narrow(0, 1, ids.size(0) - 1));
-  return labels;
+  if (ids.dim() != 1 && ids.dim() != 2) throw Error(msg("next_token_labels: expected ids [S] or [B, S], got ", ids.sizes()));
+  const auto rows = ids.dim() == 1 ? ids.unsqueeze(0) : ids;
+  auto labels = at::full_like(rows, kIgnoreIndex);
+  const int64_t S = rows.size(1);
+  if (S > 1) labels.narrow(1, 0, S - 1).copy_(rows.narrow(1, 1, S - 1));
+  return labels.reshape({-1});
 }
 
 torch::Tensor segmented_lm_loss(const torch::Tensor& hidden, const torch::Tensor& W, const torch::Tensor& labels, int64_t chunk) {

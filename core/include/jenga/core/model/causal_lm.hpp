@@ -1,7 +1,7 @@
-// A decoder-only causal LM (Llama family or OPT) built from a HF config: frozen base weights
-// (bf16 or fp32), LoRA adapters as the only trainable tensors, batch size 1.
-// Forward gives final hidden states; the LM head and loss are applied by the caller
-// (segmented_lm_loss, or logits() for evaluation).
+// A decoder-only causal LM (Llama family or OPT) built from a HF config: base weights (bf16 or
+// fp32) frozen under LoRA adapters, or trained themselves (pre-training: train_base_weights).
+// One sequence, or a batch of equal-length sequences packed into one. Forward gives final hidden
+// states; the LM head and loss are applied by the caller (segmented_lm_loss, or logits()).
 #pragma once
 
 #include "jenga/core/lora/lora.hpp"
@@ -58,7 +58,9 @@ class CausalLM {
   const ModelConfig& config() const { return config_; }
   const ModelOptions& options() const { return options_; }
 
-  // ids: int64 [S]. Returns the final hidden states [S, hidden] (after the final norm / project_out).
+  // ids: int64 [S], or [B, S] for B independent sequences (run packed as B·S rows, each attending
+  // within its own sequence, positions from 0 in each; token elimination and attention groups
+  // need B = 1). Returns the final hidden states [B·S, hidden] (after the final norm / project_out).
   virtual torch::Tensor forward_hidden(const torch::Tensor& ids, const LayerHooks& hooks = {}) = 0;
   // Layer `layer`'s query and key projections of its input x [S, H], before RoPE, without
   // adapters' gradients: q [S, Hq, D], k [S, Hkv, D]. For exact block maps (predictor targets).
@@ -73,7 +75,19 @@ class CausalLM {
   const LoraConfig& lora_config() const { return lora_cfg_; }
   // Trainable tensors by PEFT name ("base_model.model.<module>.lora_A.weight").
   std::map<std::string, torch::Tensor> lora_state() const;
+  // LoRA tensors, then the base weights when train_base_weights(true) (in name order).
   std::vector<torch::Tensor> trainable_parameters() const;
+
+  // Full-parameter training (pre-training): every base weight gets gradients. Needs fp32 (or fp64)
+  // weights, as they are the optimizer's masters; Error otherwise. MLP pruning refuses trained MLPs.
+  void train_base_weights(bool on);
+  bool base_weights_trained() const { return base_trained_; }
+  // HF layout: <dir>/model.safetensors (weights cast to `dtype`) + config.json + `extra_files`
+  // (name -> bytes, e.g. tokenizer.model), loadable by make_causal_lm and transformers'
+  // from_pretrained. Written to <dir>.partial and renamed over <dir>, so a failed save leaves no
+  // half-written checkpoint behind.
+  void save_pretrained(const std::string& dir, torch::ScalarType dtype,
+                       const std::map<std::string, std::string>& extra_files = {}) const;
   // PEFT layout: <dir>/adapter_model.safetensors + adapter_config.json.
   void save_adapter(const std::string& dir) const;
   void load_adapter(const std::string& dir);  // Error on shape/name mismatch
@@ -96,6 +110,11 @@ class CausalLM {
   const torch::Tensor& w(const std::string& name) const;  // Error if absent
   // Reports layer i's forward to hooks.mark now, and its backward when the gradient of `out` is formed.
   static void mark_layer(const LayerHooks& hooks, int64_t i, const torch::Tensor& out);
+  // Tokens per sequence when ids [B, S] hold B > 1 sequences, else 0; Error (naming `arch`) for
+  // other shapes, or for hooks that need a single sequence.
+  static int64_t packed_segment(const torch::Tensor& ids, const LayerHooks& hooks, const char* arch);
+  // Positions of S packed rows: (row mod segment) + offset, or row + offset when segment is 0.
+  torch::Tensor packed_positions(int64_t S, int64_t segment, int64_t offset) const;
   torch::Tensor w_or_undefined(const std::string& name) const;
 
   // (module path in HF naming, e.g. "model.layers.3.self_attn.q_proj", short name "q") for every
@@ -109,6 +128,7 @@ class CausalLM {
   std::map<std::string, torch::Tensor> weights_;
   LoraConfig lora_cfg_;
   std::map<std::string, LoraPair> lora_;  // module path -> adapter
+  bool base_trained_ = false;
 };
 
 // Builds a model from a config; weights from `checkpoint_dir` (HF safetensors, single or

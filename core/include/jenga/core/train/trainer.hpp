@@ -1,6 +1,7 @@
 // One training loop for every method: forward (hooks decide which tokens each layer attends),
-// loss (segmented by default), backward, gradient clipping, AdamW over the LoRA parameters with
-// warmup + constant/cosine schedule. A non-finite loss or gradient norm throws DivergedError.
+// loss (segmented by default), backward, gradient clipping, AdamW over the trainable parameters
+// (LoRA adapters; every weight when pre-training) with warmup + constant/cosine schedule.
+// A non-finite loss or gradient norm throws DivergedError.
 #pragma once
 
 #include "jenga/core/error.hpp"
@@ -25,10 +26,12 @@ class DivergedError : public Error {
 
 struct TrainConfig {
   double lr = 2e-5;
+  // Weight decay applies to adapters and to trained matrices; never to trained norms or biases.
   double beta1 = 0.9, beta2 = 0.95, eps = 1e-8, weight_decay = 0.0;
   int64_t warmup_steps = 0;
   int64_t total_steps = 0;         // for the cosine schedule
   std::string schedule = "constant";  // "constant" | "cosine" (both after linear warmup)
+  double min_lr_ratio = 0.0;       // the cosine schedule ends at lr · min_lr_ratio
   double grad_clip = 1.0;          // max global L2 norm; <= 0 disables
   bool segmented_loss = true;
   int64_t loss_chunk = 2048;
@@ -51,9 +54,12 @@ class Trainer {
  public:
   Trainer(CausalLM& model, TrainConfig cfg);
   ~Trainer();
-  // One optimizer step on one sequence (int64 [S]); labels are the next tokens.
+  // One optimizer step on one sequence (int64 [S]) or a batch of equal-length sequences
+  // ([B, S]); labels are the next tokens within each sequence.
   StepResult step(const torch::Tensor& ids, const LayerHooks& hooks = {});
   double lr_at(int64_t step) const;
+  // Re-times the cosine schedule to end at `total_steps` (e.g. once a time budget is known).
+  void set_total_steps(int64_t total_steps);
   const TrainConfig& config() const { return cfg_; }
 
  private:
