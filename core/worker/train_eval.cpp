@@ -35,7 +35,10 @@ Json evaluate_after_training(core::CausalLM& model, const ModelSource& src, cons
     nh["seed"] = seed;
     if (p.contains("niah_data")) nh["data"] = p["niah_data"];
     else if (p.contains("eval_data")) nh["data"] = p["eval_data"];
-    for (const auto& [k, v] : run_niah(model, src, nh).items()) lb_out[k] = v;
+    // Named: iterating items() of a temporary reads a destroyed object (the range-for keeps
+    // only the items proxy alive), which logged niah_average as null.
+    const Json niah = run_niah(model, src, nh);
+    for (const auto& [k, v] : niah.items()) lb_out[k] = v;
   }
   const int64_t n_eval = p.value("eval_sequences", int64_t{0});
   const auto lengths = p.contains("eval_lengths") ? p["eval_lengths"].get<std::vector<int64_t>>() : std::vector<int64_t>{};
