@@ -16,6 +16,7 @@ Json task_longbench(TaskContext&);
 Json task_niah(TaskContext&);
 Json task_pack(TaskContext&);
 Json task_pretrain(TaskContext&);
+Json task_attention_bench(TaskContext&);
 
 void require_known_params(const Json& params, const std::vector<std::string>& known, const std::string& task) {
   static const std::vector<std::string> common = {"model", "device", "hf_config", "checkpoint", "weights"};
@@ -121,6 +122,13 @@ const std::vector<Task>& all_tasks() {
        "  save_dtype              bf16 | fp32 weights in model.safetensors                 [bf16]\n"
        "  tokenizer               .model or tokenizer.json copied into the checkpoint  [bytes: none]\n"
        "  data_format, loss_chunk, log_every, seed                         [auto, 2048, 10, 0]\n"},
+      {"attention-bench", "block-sparse attention vs dense SDPA at one length: time per density and layout", task_attention_bench,
+       "  seq_len (required)      tokens                                                    \n"
+       "  heads, kv_heads, head_dim  query heads, key/value heads, head size        [32, 8, 128]\n"
+       "  dtype                   bf16 | fp16 | fp32 (the CUDA kernels take bf16, fp16)   [bf16]\n"
+       "  densities               top-k block layouts at these fractions           [0.1 .. 0.9]\n"
+       "  a_shape_local           A-shape layouts with these local windows (tokens) [1024, 4096]\n"
+       "  block_q, iters, warmup, backward, seed                      [64, 5, 2, true, 0]\n"},
       {"gemm-peak", "measured bf16 matrix-product TFLOP/s of the device (the MFU denominator)", task_gemm_peak},
   };
   return tasks;
