@@ -128,7 +128,7 @@ TEST(ChildProcess, TimeoutEscalatesToSigkillAndTakesTheGrandchild) {
   EXPECT_FALSE(x.r.interrupted);
   EXPECT_EQ(x.r.signal, SIGKILL);
   EXPECT_GE(x.r.duration_s, 0.65);
-  EXPECT_LT(wall, 5.0);
+  EXPECT_LT(wall, 30.0);  // not the 1000 s the grandchild would hold the pipe for
   const int grandchild = number_after(x.lines, "grandchild=");
   ASSERT_GT(grandchild, 0);
   EXPECT_TRUE(gone(grandchild)) << "grandchild " << grandchild << " survived the timeout";
@@ -164,7 +164,9 @@ TEST(ChildProcess, LeftoversAreKilledWhenTheWorkerExits) {
   const Ran x = run(sh(R"(sleep 1000 & echo "bg=$!"; echo done)"));
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_EQ(x.r.exit_code, 0);
-  EXPECT_LT(wall, 1.9) << "a background process holding the pipe must not stall the harness";
+  // A stall would last the background sleep's 1000 s; the harness's own grace period is about a
+  // second. 30 s separates the two even on a loaded 2-core CI machine (1.9 s did not, once).
+  EXPECT_LT(wall, 30.0) << "a background process holding the pipe must not stall the harness";
   const int bg = number_after(x.lines, "bg=");
   ASSERT_GT(bg, 0);
   EXPECT_TRUE(gone(bg));
