@@ -64,8 +64,9 @@ int64_t CausalLM::packed_segment(const torch::Tensor& ids, const LayerHooks& hoo
   if (ids.dim() != 2 || ids.size(1) == 0)
     throw Error(msg(arch, ": expected token ids of shape [S] or [B, S], got ", ids.sizes()));
   if (ids.size(0) == 1) return 0;
-  if (hooks.select_tokens || hooks.attention_groups)
-    throw Error(msg(arch, ": token selection and attention groups work on one sequence; got a batch of ", ids.size(0)));
+  if (hooks.select_tokens || hooks.attention_groups || hooks.attention_layout || hooks.positions.defined())
+    throw Error(msg(arch, ": token selection, attention groups, attention layouts and explicit positions work on one "
+                          "sequence; got a batch of ", ids.size(0)));
   return ids.size(1);
 }
 

@@ -45,7 +45,7 @@ class Llama final : public CausalLM, public RecomputableLayers {
   torch::Tensor forward_hidden(const torch::Tensor& ids, const LayerHooks& hooks) override {
     segment_ = packed_segment(ids, hooks, "Llama");
     const int64_t S = ids.numel();
-    rope_ = rope_tables(inv_freq_, packed_positions(S, segment_, 0), options_.dtype);
+    rope_ = rope_tables(inv_freq_, begin_forward(S, segment_, hooks, 0, "Llama"), options_.dtype);
     auto x = at::embedding(w("model.embed_tokens.weight"), ids.reshape({S}).to(options_.device));
     const bool ckpt = (options_.gradient_checkpointing || options_.offload_activations) && at::GradMode::is_enabled();
     // Checkpointed layers need a grad-requiring input to be part of the graph at all.
@@ -74,7 +74,7 @@ class Llama final : public CausalLM, public RecomputableLayers {
     const KeptRows rows = kept.defined() ? kept_rows(kept, token_block_, x.size(0)) : KeptRows{};
     const at::Tensor xs = kept.defined() ? gather_kept_rows(x, rows) : x;
     const int64_t groups = i < static_cast<int64_t>(groups_.size()) ? groups_[i] : 1;
-    const auto attn = attention(L, rms_norm(xs, L.ln1, config_.rms_norm_eps), kept, groups);
+    const auto attn = attention(i, L, rms_norm(xs, L.ln1, config_.rms_norm_eps), kept, groups);
     const auto h = kept.defined() ? add_at_kept_rows(x, rows, attn) : x + attn;
     const auto hn = rms_norm(h, L.ln2, config_.rms_norm_eps);
     const double ratio = i < static_cast<int64_t>(mlp_prune_.size()) ? mlp_prune_[i] : 0.0;
@@ -130,9 +130,9 @@ class Llama final : public CausalLM, public RecomputableLayers {
                  w_or_undefined(m + "down_proj.bias")};
   }
 
-  // Causal self-attention among the (already gathered) kept tokens xs, RoPE'd at their original
-  // positions; returns their update [kept, H].
-  at::Tensor attention(const Layer& L, const at::Tensor& xs, const at::Tensor& kept, int64_t groups) {
+  // Layer i's self-attention among the (already gathered) kept tokens xs, RoPE'd at their original
+  // positions (causal, or as attend() decides); returns their update [kept, H].
+  at::Tensor attention(int64_t i, const Layer& L, const at::Tensor& xs, const at::Tensor& kept, int64_t groups) {
     const int64_t nh = config_.num_heads, nkv = config_.num_kv_heads, hd = config_.head_dim;
     const double s = lora_cfg_.scale();
     const RopeTables rope = kept.defined() ? RopeTables{rope_.cos.index_select(0, kept), rope_.sin.index_select(0, kept)} : rope_;
@@ -143,8 +143,7 @@ class Llama final : public CausalLM, public RecomputableLayers {
     q = apply_rope(q, rope);
     k = apply_rope(k, rope);
     const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
-    const auto o = (segment_ > 0 ? packed_causal_attention(q, k, v, scale, segment_) : causal_attention(q, k, v, scale, groups))
-                       .reshape({S, nh * hd});
+    const auto o = attend(i, q, k, v, scale, groups, segment_).reshape({S, nh * hd});
     return lora_linear(o, L.o, L.bo, lora_for(L.path + "self_attn.o_proj"), s);
   }
 
@@ -155,7 +154,7 @@ class Llama final : public CausalLM, public RecomputableLayers {
   int64_t segment_ = 0;            // tokens per sequence of a packed batch; 0 for one sequence
   ActivationOffload offload_;      // layer inputs in host memory (options_.offload_activations)
   at::Tensor inv_freq_;
-  RopeTables rope_;  // positions 0..S-1 of the current forward
+  RopeTables rope_;  // positions of the current forward's tokens (begin_forward)
 };
 
 }  // namespace

@@ -53,12 +53,11 @@ class Opt final : public CausalLM, public RecomputableLayers {
 
   torch::Tensor forward_hidden(const torch::Tensor& ids, const LayerHooks& hooks) override {
     segment_ = packed_segment(ids, hooks, "OPT");
-    const int64_t S = ids.numel(), seq = segment_ > 0 ? segment_ : S;
-    if (seq > config_.max_position_embeddings)
-      throw Error(msg("OPT: sequence of ", seq, " tokens exceeds max_position_embeddings ", config_.max_position_embeddings));
+    const int64_t S = ids.numel();
+    const auto positions = begin_forward(S, segment_, hooks, config_.max_position_embeddings, "OPT");
     auto x = at::embedding(w("model.decoder.embed_tokens.weight"), ids.reshape({S}).to(options_.device));
     if (embed_dim() != config_.hidden_size) x = frozen_linear(x, w("model.decoder.project_in.weight"), {});
-    x = x + at::embedding(w("model.decoder.embed_positions.weight"), packed_positions(S, segment_, kPositionOffset));
+    x = x + at::embedding(w("model.decoder.embed_positions.weight"), positions + kPositionOffset);
     const bool ckpt = (options_.gradient_checkpointing || options_.offload_activations) && at::GradMode::is_enabled();
     if (ckpt) x.requires_grad_(true);
     mlp_prune_.assign(config_.num_layers, 0.0);
@@ -103,10 +102,10 @@ class Opt final : public CausalLM, public RecomputableLayers {
     const at::Tensor xs = kept.defined() ? gather_kept_rows(x, rows) : x;
     const auto add = [&](const at::Tensor& upd) { return kept.defined() ? add_at_kept_rows(x, rows, upd) : x + upd; };
     if (config_.do_layer_norm_before) {
-      const auto h = add(attention(p, ln(xs, "self_attn_layer_norm"), groups));
+      const auto h = add(attention(i, p, ln(xs, "self_attn_layer_norm"), groups));
       return h + mlp(ln(h, "final_layer_norm"));
     }
-    const auto h = ln(add(attention(p, xs, groups)), "self_attn_layer_norm");
+    const auto h = ln(add(attention(i, p, xs, groups)), "self_attn_layer_norm");
     return ln(h + mlp(h), "final_layer_norm");
   }
 
@@ -147,8 +146,9 @@ class Opt final : public CausalLM, public RecomputableLayers {
   ActivationOffload offload_;      // layer inputs in host memory (options_.offload_activations)
   static std::string layer_prefix(int64_t i) { return "model.decoder.layers." + std::to_string(i) + "."; }
 
-  // Causal self-attention among the (already gathered) tokens xs; returns their update.
-  at::Tensor attention(const std::string& p, const at::Tensor& xs, int64_t groups) {
+  // Layer i's self-attention among the (already gathered) tokens xs (causal, or as attend()
+  // decides); returns their update.
+  at::Tensor attention(int64_t i, const std::string& p, const at::Tensor& xs, int64_t groups) {
     const int64_t nh = config_.num_heads, hd = config_.head_dim;
     const double s = lora_cfg_.scale();
     const int64_t S = xs.size(0);
@@ -157,9 +157,7 @@ class Opt final : public CausalLM, public RecomputableLayers {
       return lora_linear(xs, w(a + n + ".weight"), w(a + n + ".bias"), lora_for(a + n), s).view({S, nh, hd});
     };
     const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
-    const auto o = (segment_ > 0 ? packed_causal_attention(proj("q_proj"), proj("k_proj"), proj("v_proj"), scale, segment_)
-                                 : causal_attention(proj("q_proj"), proj("k_proj"), proj("v_proj"), scale, groups))
-                       .reshape({S, nh * hd});
+    const auto o = attend(i, proj("q_proj"), proj("k_proj"), proj("v_proj"), scale, groups, segment_).reshape({S, nh * hd});
     return lora_linear(o, w(a + "out_proj.weight"), w(a + "out_proj.bias"), lora_for(a + "out_proj"), s);
   }
 };

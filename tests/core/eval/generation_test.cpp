@@ -1,5 +1,5 @@
-// Greedy generation equals the argmax of the full-sequence logits step by step, stops before a
-// stop id, and refuses prompts it cannot run.
+// Greedy generation equals the argmax of the full-sequence logits step by step (with the KV cache
+// and without), stops before a stop id, and refuses prompts it cannot run.
 #include "jenga/core/error.hpp"
 #include "jenga/core/eval/generation.hpp"
 #include "../model/tiny_models.hpp"
@@ -31,6 +31,32 @@ TEST(Generation, GreedyMatchesArgmaxOfFullLogitsAndStops) {
   const auto first = std::find(got.begin(), got.end(), got[2]) - got.begin();
   EXPECT_EQ(stopped, std::vector<int64_t>(got.begin(), got.begin() + first));
   EXPECT_TRUE(jenga::core::greedy_generate(*m, prompt, 0).empty());
+}
+
+TEST(Generation, KvCacheGivesTheRecomputedTokens) {
+  jenga::core::ModelOptions o;
+  o.dtype = at::kDouble;
+  for (const auto& cfg : {jenga::test::tiny_llama(true), jenga::test::tiny_opt(true), jenga::test::tiny_opt(false)}) {
+    auto m = jenga::test::with_random_lora(cfg, o);
+    const std::vector<int64_t> prompt = {5, 17, 3, 88, 41, 2, 9, 60, 33};
+    using jenga::core::GenerationMode;
+    const auto cached = jenga::core::greedy_generate(*m, prompt, 20, {}, {}, GenerationMode::KvCache);
+    EXPECT_EQ(cached.size(), 20u);
+    EXPECT_EQ(cached, jenga::core::greedy_generate(*m, prompt, 20, {}, {}, GenerationMode::Recompute)) << cfg.model_type;
+    // With a layout hook (A-shape on 4-token blocks) both paths still agree.
+    jenga::core::LayerHooks hooks;
+    hooks.attention_layout = [](int64_t, const at::Tensor& q, const at::Tensor& k) -> std::optional<jenga::core::SparseLayout> {
+      jenga::core::LayoutShape s;
+      s.heads = q.size(1);
+      s.seq_q = q.size(0);
+      s.seq_k = k.size(0);
+      s.block_q = s.block_k = 4;
+      return jenga::core::a_shape_layout(s, 1, 1);
+    };
+    EXPECT_EQ(jenga::core::greedy_generate(*m, prompt, 20, {}, hooks, GenerationMode::KvCache),
+              jenga::core::greedy_generate(*m, prompt, 20, {}, hooks, GenerationMode::Recompute))
+        << cfg.model_type;
+  }
 }
 
 TEST(Generation, BadPromptsAreErrors) {

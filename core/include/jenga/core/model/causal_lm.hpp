@@ -2,8 +2,10 @@
 // fp32) frozen under LoRA adapters, or trained themselves (pre-training: train_base_weights).
 // One sequence, or a batch of equal-length sequences packed into one. Forward gives final hidden
 // states; the LM head and loss are applied by the caller (segmented_lm_loss, or logits()).
+// Generation runs prefill() once and decode() per token over a KvCache.
 #pragma once
 
+#include "jenga/core/attention/sparse_layout.hpp"
 #include "jenga/core/lora/lora.hpp"
 #include "jenga/core/model/config.hpp"
 
@@ -12,12 +14,20 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace jenga::core {
 
 class Checkpoint;
+class KvCache;
+
+// Chooses layer `layer`'s attention layout from its RoPE'd queries q [T, Hq, D] and the keys they
+// attend k [S, Hkv, D] (queries are the last T of S positions; S > T with a cache); std::nullopt
+// keeps dense causal attention. q and k are detached: no gradient flows through the choice.
+using AttentionLayoutFn =
+    std::function<std::optional<SparseLayout>(int64_t layer, const torch::Tensor& q, const torch::Tensor& k)>;
 
 struct ModelOptions {
   torch::Device device = torch::kCPU;
@@ -46,6 +56,15 @@ struct LayerHooks {
   // Attention groups per layer: 0 or 1 is dense causal attention over the (kept) tokens; G > 1 is
   // LongLoRA's shifted sparse attention in G groups (see causal_attention in model/attention.hpp).
   std::function<int64_t(int64_t layer)> attention_groups;
+  // Attention-sparsity methods (MInference, StreamingLLM, Quest, ...): a layer whose hook returns
+  // a layout runs block_sparse_attention over it instead of dense causal attention, in training
+  // (forward and backward), pre-fill and decode. Called once per layer and forward (a checkpointed
+  // layer's recomputation reuses the layout). Not with select_tokens, attention_groups or batches.
+  AttentionLayoutFn attention_layout;
+  // Position ids int64 [S] of the tokens (RoPE for Llama, learned positions for OPT) instead of
+  // 0..S-1 (or the cache's next positions): parallel context encoding restarts them per piece.
+  // Values must be >= 0 (and < max_position_embeddings for OPT); not with batches.
+  torch::Tensor positions;
   // Called with "forward/layer i" after each layer's forward and "backward/layer i" when the
   // backward pass reaches that layer's output (the profiler's allocation timeline).
   std::function<void(const std::string& label)> mark;
@@ -69,6 +88,17 @@ class CausalLM {
   virtual torch::Tensor lm_head_weight() const = 0;
   // logits [S, vocab] in fp32, for evaluation and tests (training uses segmented_lm_loss).
   torch::Tensor logits(const torch::Tensor& ids, const LayerHooks& hooks = {});
+
+  // Runs ids [T] (one sequence) after the tokens already in `cache` (none for a fresh one),
+  // appending every layer's keys and values; the new tokens attend the cached ones and causally
+  // among themselves, at positions cache.next_position()... (or hooks.positions). Returns their
+  // final hidden states [T, hidden'] (as forward_hidden: the caller picks the rows to score).
+  // No gradients; Error with select_tokens or attention_groups.
+  torch::Tensor prefill(const torch::Tensor& ids, KvCache& cache, const LayerHooks& hooks = {});
+  // One new token attending the whole cache (and itself), appended to it: its logits [vocab] in
+  // fp32. hooks.attention_layout sees q [1, Hq, D] and the cached keys (decode-time key selection,
+  // Quest / Spotlight). Error on an empty cache.
+  torch::Tensor decode(int64_t token, KvCache& cache, const LayerHooks& hooks = {});
 
   // LoRA: attaches fresh adapters (seeded) to the configured projections of every layer.
   void add_lora(const LoraConfig& cfg, uint64_t seed);
@@ -115,6 +145,17 @@ class CausalLM {
   static int64_t packed_segment(const torch::Tensor& ids, const LayerHooks& hooks, const char* arch);
   // Positions of S packed rows: (row mod segment) + offset, or row + offset when segment is 0.
   torch::Tensor packed_positions(int64_t S, int64_t segment, int64_t offset) const;
+  // Starts a forward: keeps hooks.attention_layout for attend() and refuses hook combinations
+  // that make no sense (see LayerHooks). Returns the position ids of the S rows (int64 on the
+  // device, without the architecture's offset): hooks.positions, the cache's next positions in
+  // prefill / decode, or packed_positions. `limit` > 0: every position must be below it.
+  torch::Tensor begin_forward(int64_t S, int64_t segment, const LayerHooks& hooks, int64_t limit, const char* arch);
+  // Layer `layer`'s attention for RoPE'd q [T, Hq, D] and the new tokens' k / v [T, Hkv, D]
+  // (appended to the cache in prefill / decode, the queries then attending all cached keys):
+  // the layout hook's layout when it gives one, else dense causal attention (LongLoRA groups or
+  // packed sequences as given). Returns [T, Hq, D].
+  torch::Tensor attend(int64_t layer, const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                       double scale, int64_t groups, int64_t segment);
   torch::Tensor w_or_undefined(const std::string& name) const;
 
   // (module path in HF naming, e.g. "model.layers.3.self_attn.q_proj", short name "q") for every
@@ -129,6 +170,12 @@ class CausalLM {
   LoraConfig lora_cfg_;
   std::map<std::string, LoraPair> lora_;  // module path -> adapter
   bool base_trained_ = false;
+
+ private:
+  KvCache* cache_ = nullptr;                          // set by prefill / decode for their forward
+  AttentionLayoutFn layout_fn_;                       // hooks.attention_layout of the current forward
+  std::vector<std::optional<SparseLayout>> layouts_;  // per layer, once asked (checkpoint recompute reuses)
+  std::vector<char> layout_asked_;
 };
 
 // Builds a model from a config; weights from `checkpoint_dir` (HF safetensors, single or
