@@ -1,0 +1,70 @@
+// Spotlight Attention (seeds.md: KV-cache pruning for generation): each decode query keeps a
+// small fraction of the cached keys (90-98% pruned), chosen by the Hamming similarity of binary
+// hash codes of query and keys, code(x) = sign(x·W + c) with b bits; exact attention then runs on
+// the kept keys only. W is either random (training-free linear hashing: Gaussian projection,
+// c = 0, the sign-random-projection estimate of the q-k angle) or trained with a ranking loss so
+// that keys with the largest q·k share the most bits with the query (the base model frozen).
+#pragma once
+
+#include "jenga/core/attention/sparse_layout.hpp"
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace jenga::core::spotlight {
+
+// Per head projections. Queries of query head h use q_proj[h]; keys of key head g use k_proj[g]
+// and k_bias[g] (GQA: query head h compares with key head h / (Hq / Hkv)).
+struct Hash {
+  at::Tensor q_proj;  // float [Hq, D, bits]
+  at::Tensor k_proj;  // float [Hkv, D, bits]
+  at::Tensor k_bias;  // float [Hkv, bits]
+  int64_t bits() const { return q_proj.size(2); }
+  void check() const;  // Throws Error unless the shapes agree.
+};
+
+// Training-free linear hashing: one Gaussian matrix per key head, shared by its query heads and
+// its keys (so equal codes mean a small q-k angle), zero bias. Deterministic in seed.
+Hash random_hash(int64_t q_heads, int64_t kv_heads, int64_t dim, int64_t bits, uint64_t seed);
+
+// Codes as float ±1: queries [N, Hq, D] -> [N, Hq, bits]; keys [S, Hkv, D] -> [S, Hkv, bits].
+at::Tensor query_codes(const Hash& hash, const at::Tensor& q);
+at::Tensor key_codes(const Hash& hash, const at::Tensor& k);
+
+// Bits shared by a decode query q [Hq, D] (or [1, Hq, D]) and each key of k [S, Hkv, D] -> float [Hq, S].
+at::Tensor hamming_similarity(const Hash& hash, const at::Tensor& q, const at::Tensor& k);
+
+// Keys kept at a pruning ratio: max(1, ceil((1 - pruning) * seq_k)).
+int64_t kept_keys(int64_t seq_k, double pruning);
+
+// The `keep` most similar keys per query head (ties broken toward later keys) -> int64 [Hq, keep] ascending.
+at::Tensor select(const Hash& hash, const at::Tensor& q, const at::Tensor& k, int64_t keep);
+
+// The decode layout (seq_q = 1, the query at key position S - 1): kept_keys(S, pruning) keys by
+// select() as columns, plus the local_blocks most recent key blocks listed whole (the local window
+// is always attended; selected keys inside it are not repeated).
+SparseLayout layout(const Hash& hash, const at::Tensor& q, const at::Tensor& k, double pruning, int64_t local_blocks = 1,
+                    int64_t block = 64);
+
+// Training of the projections on samples of a layer's queries q [N, Hq, D] and keys k [S, Hkv, D]
+// (queries are the last N key positions and see the keys up to their own, as in decoding). Per
+// (query, head) the true top_k keys by q·k are the positives, the other visible keys the
+// negatives; codes are relaxed to tanh(x·W + c) and the pairwise logistic loss
+// softplus(gamma · (sim(neg) - sim(pos)) / bits) over all positive-negative pairs is minimised by
+// AdamW. Memory: N · Hq · top_k · S floats per step.
+struct TrainOptions {
+  int64_t steps = 300;
+  int64_t top_k = 32;
+  double lr = 1e-2;
+  double weight_decay = 1e-2;
+  double gamma = 10.0;
+  uint64_t seed = 0;  // only the initial projections use it (random_hash); the steps are deterministic
+};
+
+// Returns the trained hash (initialised as random_hash(seed)) and appends each step's loss to *losses when given.
+Hash train_hash(const at::Tensor& q, const at::Tensor& k, int64_t bits, const TrainOptions& options,
+                std::vector<double>* losses = nullptr);
+
+}  // namespace jenga::core::spotlight

@@ -1,0 +1,435 @@
+// MInference's three patterns, their online estimates and the offline per-head search (minference.hpp).
+#include "jenga/core/attention/minference.hpp"
+
+#include "attention/methods/internal.hpp"
+#include "jenga/core/attention/selection.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+namespace jenga::core::minference {
+
+using methods_detail::longs;
+using methods_detail::make_shape;
+using Json = nlohmann::json;
+
+namespace {
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+void check_block(int64_t block, const char* who) {
+  if (block <= 0) throw Error(msg(who, ": block must be positive, got ", block));
+}
+
+}  // namespace
+
+std::string pattern_name(Pattern p) {
+  switch (p) {
+    case Pattern::AShape: return "a_shape";
+    case Pattern::VerticalSlash: return "vertical_slash";
+    case Pattern::BlockSparse: return "block_sparse";
+  }
+  return "?";
+}
+
+HeadPattern scaled(const HeadPattern& p, int64_t seq_len, int64_t reference_len) {
+  if (seq_len <= 0 || reference_len <= 0)
+    throw Error(msg("minference::scaled: lengths must be positive, got seq_len ", seq_len, ", reference_len ", reference_len));
+  const double f = std::min(1.0, static_cast<double>(seq_len) / static_cast<double>(reference_len));
+  const auto s = [f](int64_t budget) { return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(budget * f))); };
+  HeadPattern out = p;
+  out.a_shape.local_tokens = s(p.a_shape.local_tokens);
+  out.vertical_slash.vertical = s(p.vertical_slash.vertical);
+  out.vertical_slash.slash = s(p.vertical_slash.slash);
+  out.block_sparse.top_k_blocks = s(p.block_sparse.top_k_blocks);
+  return out;
+}
+
+SparseLayout a_shape(const LayoutShape& shape, const AShapeParams& params) {
+  if (params.sink_tokens < 0 || params.local_tokens < 0)
+    throw Error(msg("minference::a_shape: token counts must be >= 0, got sink ", params.sink_tokens, ", local ", params.local_tokens));
+  return a_shape_layout(shape, ceil_div(params.sink_tokens, shape.block_k), ceil_div(params.local_tokens, shape.block_k));
+}
+
+VerticalSlashEstimate estimate_vertical_slash(const at::Tensor& q, const at::Tensor& k, int64_t last_q, double scale) {
+  methods_detail::check_qk(q, k, "minference::estimate_vertical_slash");
+  if (last_q <= 0) throw Error(msg("minference::estimate_vertical_slash: last_q must be positive, got ", last_q));
+  const int64_t Sq = q.size(0), S = k.size(0), Hq = q.size(1);
+  const int64_t n = std::min(last_q, Sq);
+  const auto dev = q.device();
+  const auto ql = q.narrow(0, Sq - n, n).to(at::kFloat).permute({1, 0, 2});  // [Hq, n, D]
+  auto logits = at::bmm(ql, methods_detail::keys_per_query_head(k, Hq).transpose(1, 2)) * scale;  // [Hq, n, S]
+  const auto pos = at::arange(S - n, S, longs(dev)).view({-1, 1});  // the last n queries' key positions
+  const auto key = at::arange(S, longs(dev)).view({1, -1});
+  logits.masked_fill_(key.gt(pos).unsqueeze(0), -std::numeric_limits<float>::infinity());
+  const auto p = at::softmax(logits, -1);
+  VerticalSlashEstimate e;
+  e.vertical = p.sum(1);
+  // Offsets of the causal pairs; masked pairs have p = 0, so clamping their offsets is harmless.
+  const auto offset = (pos - key).clamp_min(0).reshape({1, -1}).expand({Hq, n * S});
+  e.slash = at::zeros({Hq, S}, p.options()).scatter_add_(1, offset, p.reshape({Hq, n * S}));
+  return e;
+}
+
+std::pair<at::Tensor, at::Tensor> top_vertical_slash(const VerticalSlashEstimate& e, const VerticalSlashParams& params) {
+  if (!e.vertical.defined() || e.vertical.dim() != 2 || !e.slash.defined() || !e.slash.sizes().equals(e.vertical.sizes()))
+    throw Error("minference::top_vertical_slash: expected an estimate with vertical and slash [Hq, S]");
+  if (params.vertical < 0 || params.slash < 0)
+    throw Error(msg("minference::top_vertical_slash: budgets must be >= 0, got vertical ", params.vertical, ", slash ",
+                    params.slash));
+  const int64_t S = e.vertical.size(1);
+  const auto forced = [S](const at::Tensor& score, int64_t first) {
+    auto s = score.clone();
+    if (first > 0) s.narrow(1, 0, std::min(first, S)).fill_(std::numeric_limits<float>::infinity());
+    return s;
+  };
+  // The nearest diagonals are the small offsets; the first columns are the sinks.
+  const auto v = forced(e.vertical, params.keep_first_columns);
+  const auto s = forced(e.slash, params.keep_nearest_slashes);
+  const auto cols = std::get<1>(v.topk(std::min(params.vertical, S), -1));
+  const auto offs = std::get<1>(s.topk(std::min(params.slash, S), -1));
+  return {std::get<0>(cols.sort(-1)), std::get<0>(offs.sort(-1))};
+}
+
+SparseLayout vertical_slash_layout(const LayoutShape& shape, const at::Tensor& columns, const at::Tensor& offsets,
+                                   int64_t cluster_threshold) {
+  shape.check();
+  if (columns.dim() != 2 || offsets.dim() != 2 || columns.size(0) != shape.heads || offsets.size(0) != shape.heads)
+    throw Error(msg("minference::vertical_slash_layout: expected columns and offsets [", shape.heads, ", n], got ",
+                    columns.sizes(), " and ", offsets.sizes()));
+  const auto dev = offsets.device();
+  const int64_t H = shape.heads, QB = shape.q_blocks(), KB = shape.k_blocks(), bk = shape.block_k;
+  const auto b = at::arange(QB, longs(dev));
+  const auto p0 = (b * shape.block_q + shape.q_offset()).view({1, -1, 1});
+  const auto p1 = (at::clamp_max((b + 1) * shape.block_q, shape.seq_q) - 1 + shape.q_offset()).view({1, -1, 1});
+  const auto o = offsets.to(at::kLong).unsqueeze(1);  // [H, 1, ns]
+  const auto hi = p1 - o;
+  const auto valid = hi.ge(0).logical_and(o.ge(0));
+  const auto lo_b = at::div((p0 - o).clamp_min(0), bk, "floor");
+  const auto hi_b = at::div(hi.clamp_min(0), bk, "floor");
+  // Slot KB collects the bands that do not exist (offset beyond the row); it is cut off below.
+  auto mask = at::zeros({H, QB, KB + 1}, at::TensorOptions().dtype(at::kBool).device(dev));
+  const int64_t span = ceil_div(shape.block_q, bk) + 1;  // key blocks one query block's band can cross
+  for (int64_t t = 0; t < span; ++t) {
+    const auto blk = lo_b + t;
+    const auto ok = valid.logical_and(blk.le(hi_b));
+    mask.scatter_(2, at::where(ok, blk, at::full_like(blk, KB)), true);
+  }
+  mask = mask.narrow(2, 0, KB).contiguous();
+  const auto j = at::arange(KB, longs(dev)).view({1, 1, -1});
+  // The diagonal: every query block sees its own keys.
+  mask.logical_or_(j.ge(at::div(p0, bk, "floor")).logical_and(j.le(at::div(p1, bk, "floor"))));
+  const auto cols = columns.to(dev).to(at::kLong);
+  if (cluster_threshold > 0 && cols.size(1) > 0) {
+    const auto in = cols.ge(0).logical_and(cols.lt(shape.seq_k));
+    auto count = at::zeros({H, KB + 1}, longs(dev));
+    count.scatter_add_(1, at::where(in, at::div(cols.clamp_min(0), bk, "floor"), at::full_like(cols, KB)), in.to(at::kLong));
+    mask.logical_or_(count.narrow(1, 0, KB).ge(cluster_threshold).unsqueeze(1));
+  }
+  mask.logical_and_(j.le(at::div(p1, bk, "floor")));  // visible blocks only
+  auto L = layout_from_block_mask(mask, shape);
+  L = with_columns(L, cols);
+  L.validate();
+  return L;
+}
+
+SparseLayout vertical_slash(const at::Tensor& q, const at::Tensor& k, const VerticalSlashParams& params, double scale,
+                            int64_t block) {
+  check_block(block, "minference::vertical_slash");
+  const auto e = estimate_vertical_slash(q, k, params.last_q, scale);
+  const auto [cols, offs] = top_vertical_slash(e, params);
+  return vertical_slash_layout(make_shape(q.size(1), q.size(0), k.size(0), block, block), cols, offs, params.cluster_threshold);
+}
+
+at::Tensor block_scores(const at::Tensor& q, const at::Tensor& k, int64_t block) {
+  methods_detail::check_qk(q, k, "minference::block_scores");
+  check_block(block, "minference::block_scores");
+  const int64_t Sq = q.size(0), S = k.size(0), Hq = q.size(1), D = q.size(2);
+  // Sum each block (zero padding to whole blocks), then divide by the tokens it has.
+  const auto pool = [block, D](const at::Tensor& x, int64_t len) {  // x [H, len, D] -> [H, blocks, D]
+    const int64_t nb = ceil_div(len, block);
+    const auto padded = at::constant_pad_nd(x, {0, 0, 0, nb * block - len});
+    const auto sums = padded.view({x.size(0), nb, block, D}).sum(2);
+    const auto counts = at::clamp_max(len - at::arange(nb, longs(x.device())) * block, block).to(at::kFloat);
+    return sums / counts.view({1, -1, 1});
+  };
+  const auto pq = pool(q.to(at::kFloat).permute({1, 0, 2}), Sq);
+  const auto pk = pool(methods_detail::keys_per_query_head(k, Hq), S);
+  return at::bmm(pq, pk.transpose(1, 2));
+}
+
+SparseLayout block_sparse(const at::Tensor& q, const at::Tensor& k, const BlockSparseParams& params, int64_t block) {
+  const auto scores = block_scores(q, k, block);
+  return topk_layout(scores, params.top_k_blocks, make_shape(q.size(1), q.size(0), k.size(0), block, block), true);
+}
+
+namespace {
+
+SparseLayout one_head(const at::Tensor& q, const at::Tensor& k, const HeadPattern& p, double scale, int64_t block) {
+  switch (p.pattern) {
+    case Pattern::AShape: return a_shape(make_shape(q.size(1), q.size(0), k.size(0), block, block), p.a_shape);
+    case Pattern::VerticalSlash: return vertical_slash(q, k, p.vertical_slash, scale, block);
+    case Pattern::BlockSparse: return block_sparse(q, k, p.block_sparse, block);
+  }
+  throw Error("minference: unknown pattern");
+}
+
+// The query head's q and its key head's k, each [S, 1, D].
+std::pair<at::Tensor, at::Tensor> head_slices(const at::Tensor& q, const at::Tensor& k, int64_t h) {
+  return {q.narrow(1, h, 1), k.narrow(1, h / (q.size(1) / k.size(1)), 1)};
+}
+
+}  // namespace
+
+SparseLayout layout_for_heads(const at::Tensor& q, const at::Tensor& k, const std::vector<HeadPattern>& heads, double scale,
+                              int64_t block) {
+  methods_detail::check_qk(q, k, "minference::layout_for_heads");
+  check_block(block, "minference::layout_for_heads");
+  if (static_cast<int64_t>(heads.size()) != q.size(1))
+    throw Error(msg("minference::layout_for_heads: ", heads.size(), " head patterns for q ", q.sizes(), " (one per query head)"));
+  std::vector<SparseLayout> parts;
+  for (int64_t h = 0; h < q.size(1); ++h) {
+    const auto [qh, kh] = head_slices(q, k, h);
+    parts.push_back(one_head(qh, kh, heads[h], scale, block));
+  }
+  return concat_heads(parts);
+}
+
+std::vector<HeadPattern> default_candidates(int64_t seq_len) {
+  std::vector<HeadPattern> out;
+  const auto add = [&](HeadPattern p) { out.push_back(scaled(p, seq_len)); };
+  for (const int64_t local : {2048, 4096, 8192}) {
+    HeadPattern p;
+    p.pattern = Pattern::AShape;
+    p.a_shape.local_tokens = local;
+    add(p);
+  }
+  for (const auto& [v, s] : std::vector<std::pair<int64_t, int64_t>>{{1000, 6096}, {3000, 2048}, {500, 8192}, {100, 800}}) {
+    HeadPattern p;
+    p.pattern = Pattern::VerticalSlash;
+    p.vertical_slash.vertical = v;
+    p.vertical_slash.slash = s;
+    add(p);
+  }
+  for (const int64_t topk : {50, 100, 200}) {
+    HeadPattern p;
+    p.pattern = Pattern::BlockSparse;
+    p.block_sparse.top_k_blocks = topk;
+    add(p);
+  }
+  return out;
+}
+
+std::vector<HeadChoice> search_patterns(const at::Tensor& q, const at::Tensor& k, const SearchOptions& options, double scale) {
+  methods_detail::check_qk(q, k, "minference::search_patterns");
+  check_block(options.block, "minference::search_patterns");
+  if (options.eval_queries <= 0) throw Error(msg("minference::search_patterns: eval_queries must be positive, got ", options.eval_queries));
+  const int64_t Sq = q.size(0);
+  const auto candidates = options.candidates.empty() ? default_candidates(k.size(0)) : options.candidates;
+  at::Tensor queries;
+  if (options.spread) {
+    const int64_t half = Sq / 2, n = std::min(options.eval_queries, Sq - half);
+    queries = std::get<0>(at::unique_dim(at::linspace(static_cast<double>(half), static_cast<double>(Sq - 1), n).round().to(at::kLong), 0));
+  } else {
+    const int64_t n = std::min(options.eval_queries, Sq);
+    queries = at::arange(Sq - n, Sq, longs(q.device()));
+  }
+  std::vector<HeadChoice> out;
+  for (int64_t h = 0; h < q.size(1); ++h) {
+    const auto [qh, kh] = head_slices(q, k, h);
+    std::vector<HeadChoice> tried;
+    for (const auto& c : candidates) {
+      const auto L = one_head(qh, kh, c, scale, options.block);
+      HeadChoice choice;
+      choice.pattern = c;
+      choice.density = L.density();
+      choice.recall = attention_recall(qh, kh, L, queries.to(q.device()), scale).item<double>();
+      tried.push_back(choice);
+    }
+    const bool any_eligible = std::any_of(tried.begin(), tried.end(), [&](const HeadChoice& c) { return c.density <= options.max_density; });
+    const HeadChoice* best = nullptr;
+    if (!any_eligible) {
+      for (const auto& c : tried)
+        if (!best || c.density < best->density) best = &c;
+    } else {
+      double top = -1;
+      for (const auto& c : tried)
+        if (c.density <= options.max_density) top = std::max(top, c.recall);
+      for (const auto& c : tried)
+        if (c.density <= options.max_density && c.recall >= top - options.recall_tolerance && (!best || c.density < best->density))
+          best = &c;
+    }
+    out.push_back(*best);
+  }
+  return out;
+}
+
+// ---- Pattern files.
+
+namespace {
+
+Json params_json(const HeadPattern& p) {
+  switch (p.pattern) {
+    case Pattern::AShape: return {{"sink_tokens", p.a_shape.sink_tokens}, {"local_tokens", p.a_shape.local_tokens}};
+    case Pattern::VerticalSlash: {
+      const auto& v = p.vertical_slash;
+      return {{"vertical", v.vertical},
+              {"slash", v.slash},
+              {"last_q", v.last_q},
+              {"keep_first_columns", v.keep_first_columns},
+              {"keep_nearest_slashes", v.keep_nearest_slashes},
+              {"cluster_threshold", v.cluster_threshold}};
+    }
+    case Pattern::BlockSparse: return {{"top_k_blocks", p.block_sparse.top_k_blocks}};
+  }
+  return Json::object();
+}
+
+// line:column of a byte offset into the text (1-based), for syntax errors.
+std::string line_col(const std::string& text, size_t byte) {
+  size_t line = 1, col = 1;
+  for (size_t i = 0; i < std::min(byte, text.size()); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      ++col;
+    }
+  }
+  return msg(line, ":", col);
+}
+
+int64_t parse_index(const std::string& key, const std::string& where, const char* what) {
+  size_t used = 0;
+  long long v = -1;
+  try {
+    v = std::stoll(key, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != key.size() || key.empty() || v < 0) throw Error(msg(where, ": ", what, " key \"", key, "\" is not a non-negative integer"));
+  return v;
+}
+
+// Reads params[name] into *out when present (required: an error when absent); a non-negative integer.
+void read_param(const Json& params, const char* name, int64_t* out, bool required, const std::string& where) {
+  const auto it = params.find(name);
+  if (it == params.end()) {
+    if (required) throw Error(msg(where, ": missing \"", name, "\""));
+    return;
+  }
+  if (!it->is_number_integer() || it->get<int64_t>() < 0)
+    throw Error(msg(where, "/", name, ": expected a non-negative integer, got ", it->dump()));
+  *out = it->get<int64_t>();
+}
+
+void check_keys(const Json& obj, const std::vector<std::string>& allowed, const std::string& where) {
+  for (auto it = obj.begin(); it != obj.end(); ++it)
+    if (std::find(allowed.begin(), allowed.end(), it.key()) == allowed.end()) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      throw Error(msg(where, ": unknown key \"", it.key(), "\" (expected one of: ", list, ")"));
+    }
+}
+
+HeadChoice parse_head(const Json& j, const std::string& where) {
+  if (!j.is_object()) throw Error(msg(where, ": expected an object {\"pattern\": ..., \"params\": {...}}, got ", j.dump()));
+  check_keys(j, {"pattern", "params", "recall", "density"}, where);
+  const auto pit = j.find("pattern");
+  if (pit == j.end() || !pit->is_string()) throw Error(msg(where, ": missing \"pattern\" (a string)"));
+  const auto name = pit->get<std::string>();
+  HeadChoice c;
+  const auto params = j.value("params", Json::object());
+  const std::string pw = where + "/params";
+  if (!params.is_object()) throw Error(msg(pw, ": expected an object, got ", params.dump()));
+  if (name == "a_shape") {
+    c.pattern.pattern = Pattern::AShape;
+    check_keys(params, {"sink_tokens", "local_tokens"}, pw);
+    read_param(params, "sink_tokens", &c.pattern.a_shape.sink_tokens, true, pw);
+    read_param(params, "local_tokens", &c.pattern.a_shape.local_tokens, true, pw);
+  } else if (name == "vertical_slash") {
+    c.pattern.pattern = Pattern::VerticalSlash;
+    auto& v = c.pattern.vertical_slash;
+    check_keys(params, {"vertical", "slash", "last_q", "keep_first_columns", "keep_nearest_slashes", "cluster_threshold"}, pw);
+    read_param(params, "vertical", &v.vertical, true, pw);
+    read_param(params, "slash", &v.slash, true, pw);
+    read_param(params, "last_q", &v.last_q, false, pw);
+    read_param(params, "keep_first_columns", &v.keep_first_columns, false, pw);
+    read_param(params, "keep_nearest_slashes", &v.keep_nearest_slashes, false, pw);
+    read_param(params, "cluster_threshold", &v.cluster_threshold, false, pw);
+    if (v.last_q == 0) throw Error(msg(pw, "/last_q: must be positive"));
+  } else if (name == "block_sparse") {
+    c.pattern.pattern = Pattern::BlockSparse;
+    check_keys(params, {"top_k_blocks"}, pw);
+    read_param(params, "top_k_blocks", &c.pattern.block_sparse.top_k_blocks, true, pw);
+  } else {
+    throw Error(msg(where, "/pattern: unknown pattern \"", name, "\" (expected a_shape, vertical_slash or block_sparse)"));
+  }
+  for (const char* info : {"recall", "density"}) {
+    const auto it = j.find(info);
+    if (it == j.end()) continue;
+    if (!it->is_number()) throw Error(msg(where, "/", info, ": expected a number, got ", it->dump()));
+    (std::string(info) == "recall" ? c.recall : c.density) = it->get<double>();
+  }
+  return c;
+}
+
+}  // namespace
+
+void write_pattern_file(const std::string& path, const PatternFile& file) {
+  Json root = Json::object();
+  for (const auto& [layer, heads] : file) {
+    Json layer_json = Json::object();
+    for (size_t h = 0; h < heads.size(); ++h)
+      layer_json[std::to_string(h)] = {{"pattern", pattern_name(heads[h].pattern.pattern)},
+                                       {"params", params_json(heads[h].pattern)},
+                                       {"recall", heads[h].recall},
+                                       {"density", heads[h].density}};
+    root[std::to_string(layer)] = layer_json;
+  }
+  std::ofstream out(path);
+  if (!out) throw Error(msg(path, ": cannot open for writing"));
+  out << root.dump(2) << "\n";
+  if (!out) throw Error(msg(path, ": write failed"));
+}
+
+PatternFile read_pattern_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(msg(path, ": cannot open the pattern file"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string text = ss.str();
+  Json root;
+  try {
+    root = Json::parse(text);
+  } catch (const Json::parse_error& e) {
+    throw Error(msg(path, ":", line_col(text, e.byte == 0 ? 0 : e.byte - 1), ": not valid JSON (", e.what(), ")"));
+  }
+  if (!root.is_object()) throw Error(msg(path, ": expected an object {\"<layer>\": {\"<head>\": {...}}}"));
+  PatternFile file;
+  for (auto lit = root.begin(); lit != root.end(); ++lit) {
+    const std::string lw = msg(path, ": /", lit.key());
+    const int64_t layer = parse_index(lit.key(), msg(path, ": /"), "layer");
+    if (!lit->is_object() || lit->empty()) throw Error(msg(lw, ": expected a non-empty object {\"<head>\": {...}}"));
+    std::map<int64_t, HeadChoice> heads;
+    for (auto hit = lit->begin(); hit != lit->end(); ++hit) {
+      const int64_t head = parse_index(hit.key(), lw, "head");
+      heads[head] = parse_head(*hit, msg(lw, "/", hit.key()));
+    }
+    std::vector<HeadChoice> list;
+    for (const auto& [h, c] : heads) {
+      if (h != static_cast<int64_t>(list.size()))
+        throw Error(msg(lw, ": head ", list.size(), " is missing (heads must be 0..", heads.rbegin()->first, ", all present)"));
+      list.push_back(c);
+    }
+    file[layer] = list;
+  }
+  return file;
+}
+
+}  // namespace jenga::core::minference

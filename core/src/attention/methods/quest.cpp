@@ -1,0 +1,82 @@
+// Quest's page bounds and decode-time page selection (quest.hpp).
+#include "jenga/core/attention/quest.hpp"
+
+#include "attention/methods/internal.hpp"
+#include "jenga/core/attention/selection.hpp"
+
+#include <algorithm>
+#include <limits>
+
+namespace jenga::core::quest {
+
+using methods_detail::longs;
+
+namespace {
+
+at::Tensor decode_query(const at::Tensor& q, const char* who) {
+  if (q.dim() == 3 && q.size(0) == 1) return q[0];
+  if (q.dim() == 2) return q;
+  throw Error(msg(who, ": expected a decode query [Hq, D] or [1, Hq, D], got ", q.sizes()));
+}
+
+}  // namespace
+
+PageBounds page_bounds(const at::Tensor& k, int64_t page_size) {
+  if (!k.defined() || k.dim() != 3 || k.size(0) == 0 || !at::isFloatingType(k.scalar_type()))
+    throw Error(msg("quest::page_bounds: expected float keys [S, Hkv, D], got ", k.defined() ? k.sizes() : at::IntArrayRef{}));
+  if (page_size <= 0) throw Error(msg("quest::page_bounds: page_size must be positive, got ", page_size));
+  PageBounds b;
+  b.page_size = page_size;
+  b.seq_k = k.size(0);
+  const int64_t S = k.size(0), P = b.pages(), pad = P * page_size - S;
+  const auto kk = k.to(at::kFloat).permute({1, 0, 2});  // [Hkv, S, D]
+  // Pad the ragged last page with copies of its last key: they change neither its min nor max.
+  const auto padded = pad > 0 ? at::cat({kk, kk.narrow(1, S - 1, 1).expand({kk.size(0), pad, kk.size(2)})}, 1) : kk;
+  const auto pages = padded.reshape({kk.size(0), P, page_size, kk.size(2)});
+  b.min = std::get<0>(pages.min(2));
+  b.max = std::get<0>(pages.max(2));
+  return b;
+}
+
+at::Tensor upper_bounds(const at::Tensor& q_in, const PageBounds& bounds) {
+  const auto q = decode_query(q_in, "quest::upper_bounds").to(at::kFloat);
+  if (!bounds.min.defined() || bounds.min.dim() != 3 || q.size(1) != bounds.min.size(2) || q.size(0) % bounds.min.size(0) != 0)
+    throw Error(msg("quest::upper_bounds: query ", q_in.sizes(), " does not fit page bounds [Hkv, pages, D] ",
+                    bounds.min.defined() ? bounds.min.sizes() : at::IntArrayRef{}));
+  const int64_t rep = q.size(0) / bounds.min.size(0);
+  const auto lo = bounds.min.repeat_interleave(rep, 0), hi = bounds.max.repeat_interleave(rep, 0);  // [Hq, P, D]
+  const auto qd = q.unsqueeze(1);
+  return at::maximum(qd * lo, qd * hi).sum(-1);
+}
+
+at::Tensor select_pages(const at::Tensor& q, const PageBounds& bounds, int64_t top_pages) {
+  if (top_pages < 1) throw Error(msg("quest::select_pages: top_pages must be >= 1, got ", top_pages));
+  auto ub = upper_bounds(q, bounds);
+  const int64_t P = bounds.pages(), n = std::min(top_pages, P);
+  ub.narrow(1, P - 1, 1).fill_(std::numeric_limits<float>::infinity());  // the newest page always
+  return std::get<0>(std::get<1>(ub.topk(n, -1)).sort(-1));
+}
+
+SparseLayout layout(const at::Tensor& q_in, const at::Tensor& k, const Options& options) {
+  const auto q = decode_query(q_in, "quest::layout");
+  methods_detail::check_qk(q.unsqueeze(0), k, "quest::layout");
+  if (options.block <= 0 || options.token_budget <= 0)
+    throw Error(msg("quest::layout: block and token_budget must be positive, got ", options.block, " and ", options.token_budget));
+  const auto bounds = page_bounds(k, options.page_size);
+  const auto pages = select_pages(q, bounds, std::max<int64_t>(1, options.token_budget / options.page_size));  // [Hq, n]
+  const int64_t S = k.size(0), Hq = q.size(0), ps = options.page_size;
+  if (ps % options.block == 0) {
+    // Each page is ps / block whole key blocks.
+    const auto shape = methods_detail::make_shape(Hq, 1, S, options.block, options.block);
+    const int64_t per = ps / options.block;
+    const auto blocks = (pages.unsqueeze(2) * per + at::arange(per, longs(pages.device())).view({1, 1, -1})).reshape({Hq, -1});
+    auto mask = at::zeros({Hq, shape.k_blocks() + 1}, at::TensorOptions().dtype(at::kBool).device(pages.device()));
+    mask.scatter_(1, blocks.clamp_max(shape.k_blocks()), true);  // blocks past the end (ragged last page) land in the cut slot
+    return layout_from_block_mask(mask.narrow(1, 0, shape.k_blocks()).unsqueeze(1).contiguous(), shape);
+  }
+  // Every key of the selected pages as a column (the ragged last page's missing keys dropped).
+  const auto keys = (pages.unsqueeze(2) * ps + at::arange(ps, longs(pages.device())).view({1, 1, -1})).reshape({Hq, -1});
+  return decode_layout(at::where(keys.lt(S), keys, at::full_like(keys, -1)), S, /*local_blocks=*/0, options.block);
+}
+
+}  // namespace jenga::core::quest

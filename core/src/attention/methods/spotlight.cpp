@@ -1,0 +1,150 @@
+// Spotlight's hash codes, Hamming selection and ranking-loss training (spotlight.hpp).
+#include "jenga/core/attention/spotlight.hpp"
+
+#include "attention/methods/internal.hpp"
+#include "jenga/core/attention/selection.hpp"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/optim/adamw.h>
+
+#include <cmath>
+
+namespace jenga::core::spotlight {
+
+using methods_detail::longs;
+
+namespace {
+
+at::Tensor decode_query(const at::Tensor& q, const char* who) {
+  if (q.dim() == 3 && q.size(0) == 1) return q[0];
+  if (q.dim() == 2) return q;
+  throw Error(msg(who, ": expected a decode query [Hq, D] or [1, Hq, D], got ", q.sizes()));
+}
+
+// x [N, H, D] · W [H, D, bits] (+ c [H, bits]) -> [N, H, bits], pre-sign.
+at::Tensor project(const at::Tensor& x, const at::Tensor& w, const at::Tensor& c) {
+  auto y = at::einsum("nhd,hdb->nhb", {x.to(at::kFloat), w});
+  return c.defined() ? y + c.unsqueeze(0) : y;
+}
+
+at::Tensor sign_pm1(const at::Tensor& x) { return at::where(x.ge(0), at::ones_like(x), -at::ones_like(x)); }
+
+}  // namespace
+
+void Hash::check() const {
+  if (!q_proj.defined() || !k_proj.defined() || !k_bias.defined() || q_proj.dim() != 3 || k_proj.dim() != 3 ||
+      k_bias.dim() != 2 || q_proj.size(1) != k_proj.size(1) || q_proj.size(2) != k_proj.size(2) ||
+      k_bias.size(0) != k_proj.size(0) || k_bias.size(1) != k_proj.size(2) || k_proj.size(0) == 0 ||
+      q_proj.size(0) % k_proj.size(0) != 0)
+    throw Error(msg("spotlight hash: expected q_proj [Hq, D, bits], k_proj [Hkv, D, bits], k_bias [Hkv, bits] with Hq a multiple "
+                    "of Hkv, got ",
+                    q_proj.defined() ? q_proj.sizes() : at::IntArrayRef{}, ", ", k_proj.defined() ? k_proj.sizes() : at::IntArrayRef{},
+                    ", ", k_bias.defined() ? k_bias.sizes() : at::IntArrayRef{}));
+}
+
+Hash random_hash(int64_t q_heads, int64_t kv_heads, int64_t dim, int64_t bits, uint64_t seed) {
+  if (q_heads <= 0 || kv_heads <= 0 || q_heads % kv_heads != 0 || dim <= 0 || bits <= 0)
+    throw Error(msg("spotlight::random_hash: needs positive sizes with q_heads a multiple of kv_heads, got q_heads ", q_heads,
+                    ", kv_heads ", kv_heads, ", dim ", dim, ", bits ", bits));
+  auto gen = at::detail::createCPUGenerator(seed);
+  Hash h;
+  h.k_proj = at::randn({kv_heads, dim, bits}, gen, at::TensorOptions().dtype(at::kFloat));
+  h.q_proj = h.k_proj.repeat_interleave(q_heads / kv_heads, 0).contiguous();
+  h.k_bias = at::zeros({kv_heads, bits}, at::kFloat);
+  return h;
+}
+
+at::Tensor query_codes(const Hash& hash, const at::Tensor& q) {
+  hash.check();
+  if (q.dim() != 3 || q.size(1) != hash.q_proj.size(0) || q.size(2) != hash.q_proj.size(1))
+    throw Error(msg("spotlight::query_codes: expected queries [N, ", hash.q_proj.size(0), ", ", hash.q_proj.size(1), "], got ", q.sizes()));
+  return sign_pm1(project(q, hash.q_proj.to(q.device()), {}));
+}
+
+at::Tensor key_codes(const Hash& hash, const at::Tensor& k) {
+  hash.check();
+  if (k.dim() != 3 || k.size(1) != hash.k_proj.size(0) || k.size(2) != hash.k_proj.size(1))
+    throw Error(msg("spotlight::key_codes: expected keys [S, ", hash.k_proj.size(0), ", ", hash.k_proj.size(1), "], got ", k.sizes()));
+  return sign_pm1(project(k, hash.k_proj.to(k.device()), hash.k_bias.to(k.device())));
+}
+
+at::Tensor hamming_similarity(const Hash& hash, const at::Tensor& q_in, const at::Tensor& k) {
+  const auto q = decode_query(q_in, "spotlight::hamming_similarity");
+  const auto qc = query_codes(hash, q.unsqueeze(0))[0];                           // [Hq, bits]
+  const auto kc = methods_detail::keys_per_query_head(key_codes(hash, k), q.size(0));  // [Hq, S, bits]
+  // ±1 codes: matching bits = (bits + dot) / 2.
+  return (at::bmm(kc, qc.unsqueeze(2)).squeeze(2) + static_cast<double>(hash.bits())) / 2.0;
+}
+
+int64_t kept_keys(int64_t seq_k, double pruning) {
+  if (seq_k <= 0 || !(pruning >= 0.0 && pruning < 1.0))
+    throw Error(msg("spotlight::kept_keys: needs seq_k > 0 and pruning in [0, 1), got ", seq_k, " and ", pruning));
+  return std::min<int64_t>(seq_k, std::max<int64_t>(1, static_cast<int64_t>(std::ceil((1.0 - pruning) * static_cast<double>(seq_k) - 1e-9))));
+}
+
+at::Tensor select(const Hash& hash, const at::Tensor& q, const at::Tensor& k, int64_t keep) {
+  if (keep < 1 || keep > k.size(0)) throw Error(msg("spotlight::select: keep must be in [1, ", k.size(0), "], got ", keep));
+  const auto sim = hamming_similarity(hash, q, k);
+  // Similarities are integers: a position term below 1 breaks ties toward recent keys, deterministically.
+  const auto tie = at::arange(k.size(0), sim.options()) / static_cast<double>(2 * k.size(0));
+  return std::get<0>(std::get<1>((sim + tie.unsqueeze(0)).topk(keep, -1)).sort(-1));
+}
+
+SparseLayout layout(const Hash& hash, const at::Tensor& q, const at::Tensor& k, double pruning, int64_t local_blocks,
+                    int64_t block) {
+  return decode_layout(select(hash, q, k, kept_keys(k.size(0), pruning)), k.size(0), local_blocks, block);
+}
+
+Hash train_hash(const at::Tensor& q_in, const at::Tensor& k_in, int64_t bits, const TrainOptions& options,
+                std::vector<double>* losses) {
+  methods_detail::check_qk(q_in, k_in, "spotlight::train_hash");
+  const int64_t N = q_in.size(0), S = k_in.size(0), Hq = q_in.size(1), Hkv = k_in.size(1), D = q_in.size(2);
+  if (options.top_k < 1 || options.top_k >= S - N + 1)
+    throw Error(msg("spotlight::train_hash: top_k must be in [1, ", S - N, "] (the first query sees ", S - N + 1, " keys), got ",
+                    options.top_k));
+  if (options.steps < 0) throw Error(msg("spotlight::train_hash: steps must be >= 0, got ", options.steps));
+  const auto q = q_in.to(at::kFloat).cpu(), k = k_in.to(at::kFloat).cpu();
+  // Positives: each (query, head)'s true top_k visible keys; negatives: the rest of the visible ones.
+  at::Tensor top, neg_mask;  // int64 [N, Hq, top_k]; bool [N, Hq, S]
+  {
+    at::NoGradGuard no_grad;
+    const auto kk = methods_detail::keys_per_query_head(k, Hq);           // [Hq, S, D]
+    auto dots = at::einsum("nhd,hsd->nhs", {q, kk});                       // [N, Hq, S]
+    const auto visible = at::arange(S, longs()).view({1, -1}).le(at::arange(S - N, S, longs()).view({-1, 1})).unsqueeze(1);
+    dots.masked_fill_(visible.logical_not(), -std::numeric_limits<float>::infinity());
+    top = std::get<1>(dots.topk(options.top_k, -1));
+    const auto pos_mask = at::zeros_like(dots, at::kBool).scatter_(2, top, true);
+    neg_mask = visible.expand_as(pos_mask).logical_and(pos_mask.logical_not());
+  }
+  const auto init = random_hash(Hq, Hkv, D, bits, options.seed);
+  auto wq = init.q_proj.clone().requires_grad_(true);
+  auto wk = init.k_proj.clone().requires_grad_(true);
+  auto ck = init.k_bias.clone().requires_grad_(true);
+  torch::optim::AdamW opt({wq, wk, ck}, torch::optim::AdamWOptions(options.lr).weight_decay(options.weight_decay));
+  // Scale the projections so tanh starts in its informative range whatever the input norms.
+  const double qs = 1.0 / std::max(1e-6, q.norm(2, -1).mean().item<double>());
+  const double ks = 1.0 / std::max(1e-6, k.norm(2, -1).mean().item<double>());
+  const auto negf = neg_mask.to(at::kFloat).unsqueeze(2);  // [N, Hq, 1, S]
+  const auto pairs = (negf.sum(-1) * static_cast<double>(options.top_k)).sum().clamp_min(1);
+  for (int64_t step = 0; step < options.steps; ++step) {
+    opt.zero_grad();
+    const auto qc = at::tanh(project(q * qs, wq, {}));                                       // [N, Hq, bits]
+    const auto kc = methods_detail::keys_per_query_head(at::tanh(project(k * ks, wk, ck)), Hq);  // [Hq, S, bits] (differentiable)
+    const auto sim = at::einsum("nhb,hsb->nhs", {qc, kc}) / static_cast<double>(bits);     // [N, Hq, S]
+    // Pairwise logistic loss over (positive, negative) pairs of each (query, head).
+    const auto sp = sim.gather(2, top).unsqueeze(3);  // [N, Hq, top_k, 1]
+    const auto sn = sim.unsqueeze(2);                 // [N, Hq, 1, S]
+    const auto loss = (at::softplus((sn - sp) * options.gamma) * negf).sum() / pairs;
+    loss.backward();
+    opt.step();
+    if (losses) losses->push_back(loss.item<double>());
+  }
+  Hash h;
+  at::NoGradGuard no_grad;
+  h.q_proj = (wq.detach() * qs).contiguous();
+  h.k_proj = (wk.detach() * ks).contiguous();
+  h.k_bias = ck.detach().contiguous();
+  return h;
+}
+
+}  // namespace jenga::core::spotlight

@@ -1,0 +1,256 @@
+// Parallel context encoding (mask, layout, positions, piece selection), Quest (bounds, page
+// choice, layouts), Spotlight (codes, selection, training beats random hashing) and the shared
+// helpers (decode layouts, head joins, IoU).
+#include "jenga/core/attention/parallel_context.hpp"
+#include "jenga/core/attention/quest.hpp"
+#include "jenga/core/attention/selection.hpp"
+#include "jenga/core/attention/spotlight.hpp"
+#include "jenga/core/error.hpp"
+
+#include "../attention/layouts.hpp"
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+using namespace jenga;
+using Lists = std::vector<std::vector<int32_t>>;
+
+namespace {
+
+template <typename F>
+void expect_error(F&& f, const std::string& part) {
+  try {
+    f();
+    ADD_FAILURE() << "no error; expected one mentioning \"" << part << "\"";
+  } catch (const core::Error& e) {
+    EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << "message: " << e.what();
+  }
+}
+
+// Rows of '0'/'1' -> bool [1, n, n] (missing trailing entries are 0).
+at::Tensor mask_of(const std::vector<std::string>& rows) {
+  const int64_t n = static_cast<int64_t>(rows.size());
+  auto m = at::zeros({1, n, n}, at::kBool);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < static_cast<int64_t>(rows[i].size()); ++j) m[0][i][j] = rows[i][j] == '1';
+  return m;
+}
+
+std::vector<int64_t> vec(const at::Tensor& t) {
+  const auto c = t.to(at::kLong).contiguous().cpu();
+  return std::vector<int64_t>(c.data_ptr<int64_t>(), c.data_ptr<int64_t>() + c.numel());
+}
+
+}  // namespace
+
+// ---- Parallel context encoding.
+
+TEST(ParallelContext, MaskAndLayoutMatchTheHandBuiltMask) {
+  core::pce::Spec s;  // [P P][A A][B B][C C][S S S] with 2-token blocks
+  s.n_sink = 2;
+  s.context = 6;
+  s.pieces = 3;
+  s.suffix = 3;
+  s.block = 2;
+  const auto all = mask_of({"1", "11", "111", "1111", "11001", "110011", "1100001", "11000011", "111111111", "1111111111",
+                            "11111111111"});
+  EXPECT_TRUE(at::equal(core::pce::attention_mask(s, 1), all));
+  const auto L = core::pce::layout(s, 1);
+  L.validate();
+  EXPECT_TRUE(at::equal(core::layout_mask(L), all));
+  // Selective attention: the suffix reads pieces A and C only.
+  const auto sel = at::tensor({0, 2}, at::kLong).view({1, 2});
+  const auto picked = mask_of({"1", "11", "111", "1111", "11001", "110011", "1100001", "11000011", "111100111", "1111001111",
+                               "11110011111"});
+  EXPECT_TRUE(at::equal(core::pce::attention_mask(s, 1, sel), picked));
+  EXPECT_TRUE(at::equal(core::layout_mask(core::pce::layout(s, 1, sel)), picked));
+  // Positions: prefix 0, 1; every piece restarts at n_sink; the suffix follows the longest piece.
+  EXPECT_EQ(vec(core::pce::position_ids(s)), (std::vector<int64_t>{0, 1, 2, 3, 2, 3, 2, 3, 4, 5, 6}));
+  s.context = 8;  // 4 blocks into 3 pieces: 4, 2, 2 tokens
+  EXPECT_EQ(s.piece_lengths(), (std::vector<int64_t>{4, 2, 2}));
+  EXPECT_EQ(vec(core::pce::position_ids(s)), (std::vector<int64_t>{0, 1, 2, 3, 4, 5, 2, 3, 2, 3, 6, 7, 8}));
+}
+
+TEST(ParallelContext, KernelBlocksAndErrors) {
+  core::pce::Spec s;
+  s.n_sink = 64;
+  s.context = 8 * 64;
+  s.pieces = 4;
+  s.suffix = 100;  // ragged last block
+  const auto L = core::pce::layout(s, 2);
+  L.validate();
+  EXPECT_EQ(L.seq_q, 64 + 512 + 100);
+  EXPECT_TRUE(at::equal(core::layout_mask(L), core::pce::attention_mask(s, 2)));
+  const auto rows = test::lists(L.block_offsets, L.block_indices);
+  EXPECT_EQ(rows[4], (std::vector<int32_t>{0, 3, 4}));  // piece 1 (blocks 3, 4): prefix + itself
+  EXPECT_EQ(rows[10], (std::vector<int32_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
+  s.n_sink = 10;
+  expect_error([&] { core::pce::layout(s, 1); }, "multiples of block");
+  s.n_sink = 64;
+  s.pieces = 9;
+  expect_error([&] { core::pce::position_ids(s); }, "cannot make 9 pieces");
+  s.pieces = 4;
+  expect_error([&] { core::pce::layout(s, 1, at::tensor({4}, at::kLong).view({1, 1})); }, "selected pieces must be in [0, 4)");
+}
+
+TEST(ParallelContext, SelectionFindsThePlantedPiece) {
+  at::manual_seed(5);
+  core::pce::Spec s;
+  s.n_sink = 64;
+  s.context = 4 * 64;
+  s.pieces = 4;
+  s.suffix = 64;
+  const int64_t S = s.total(), D = 32;
+  auto q = 0.1 * at::randn({S, 4, D}), k = 0.1 * at::randn({S, 2, D});
+  auto u = at::randn({D});
+  u /= u.norm();
+  q.narrow(0, s.suffix_begin(), s.suffix).add_(3 * u);  // every suffix query, every head
+  k.narrow(0, s.piece_begins()[2], 64).add_(3 * u);  // piece 2's keys, both key heads
+  const auto scores = core::pce::piece_scores(q, k, s, 1.0 / std::sqrt(32.0));
+  ASSERT_EQ(scores.sizes(), (at::IntArrayRef{4, 4}));
+  EXPECT_TRUE(at::allclose(scores.sum(-1), at::ones({4}), 1e-4, 1e-4));
+  const auto top1 = core::pce::select_pieces(q, k, s, 1, 1.0 / std::sqrt(32.0));
+  EXPECT_TRUE(at::equal(top1, at::full({4, 1}, 2, at::kLong))) << top1;
+  const auto top2 = core::pce::select_pieces(q, k, s, 2, 1.0 / std::sqrt(32.0));
+  for (int64_t h = 0; h < 4; ++h) EXPECT_TRUE((top2[h] == 2).any().item<bool>());
+  const auto L = core::pce::layout(s, 4, top1);
+  L.validate();
+  EXPECT_EQ(test::lists(L.block_offsets, L.block_indices)[5], (std::vector<int32_t>{0, 3, 5}));  // suffix: prefix, piece 2, itself
+  expect_error([&] { core::pce::select_pieces(q, k, s, 5, 1.0); }, "top_k must be in [1, 4]");
+}
+
+// ---- Quest.
+
+TEST(Quest, BoundCoversEveryKeyOfItsPage) {
+  at::manual_seed(6);
+  const auto q = at::randn({4, 16}), k = at::randn({100, 2, 16});  // 7 pages of 16, the last ragged
+  const auto b = core::quest::page_bounds(k, 16);
+  EXPECT_EQ(b.pages(), 7);
+  const auto ub = core::quest::upper_bounds(q, b);
+  ASSERT_EQ(ub.sizes(), (at::IntArrayRef{4, 7}));
+  for (int64_t h = 0; h < 4; ++h)
+    for (int64_t p = 0; p < 7; ++p) {
+      const auto keys = k.narrow(0, p * 16, std::min<int64_t>(16, 100 - p * 16)).select(1, h / 2);  // GQA
+      const double best = keys.matmul(q[h]).max().item<double>();
+      EXPECT_GE(ub[h][p].item<double>(), best - 1e-4) << "head " << h << " page " << p;
+    }
+}
+
+TEST(Quest, SelectsTheTruePageAndLaysItOut) {
+  at::manual_seed(7);
+  auto q = at::randn({2, 16}), k = 0.1 * at::randn({200, 1, 16});
+  k[70][0] = 4 * q[0];  // page 4 holds the best key of head 0
+  k[133][0] = 4 * q[1];  // page 8 of head 1
+  const auto b = core::quest::page_bounds(k, 16);
+  const auto pages = core::quest::select_pages(q, b, 2);
+  EXPECT_EQ(vec(pages[0]), (std::vector<int64_t>{4, 12}));  // + the last page, always
+  EXPECT_EQ(vec(pages[1]), (std::vector<int64_t>{8, 12}));
+  core::quest::Options o;
+  o.page_size = 16;
+  o.token_budget = 32;
+  const auto L = core::quest::layout(q.unsqueeze(0), k, o);
+  L.validate();
+  EXPECT_EQ(L.seq_q, 1);
+  EXPECT_EQ(L.attended_pairs(), 16 + 8 + 16 + 8);  // a 16-key page and the 8-key last page per head
+  const auto m = core::layout_mask(L);
+  EXPECT_TRUE(m[0][0].narrow(0, 64, 16).all().item<bool>());
+  EXPECT_TRUE(m[1][0].narrow(0, 128, 16).all().item<bool>());
+  EXPECT_TRUE(m[1][0].narrow(0, 192, 8).all().item<bool>());
+  // Block-sized pages are whole key blocks.
+  o.page_size = 64;
+  o.token_budget = 128;
+  const auto B = core::quest::layout(q, k, o);
+  B.validate();
+  EXPECT_EQ(test::lists(B.block_offsets, B.block_indices), (Lists{{1, 3}, {2, 3}}));
+  EXPECT_FALSE(B.has_columns());
+}
+
+// ---- Spotlight and the shared helpers.
+
+TEST(Selection, IouOnHandCases) {
+  EXPECT_DOUBLE_EQ(core::selection_iou(at::tensor({1, 2, 3}, at::kLong), at::tensor({2, 3, 4}, at::kLong)), 0.5);
+  EXPECT_DOUBLE_EQ(core::selection_iou(at::tensor({1, 2, 3}, at::kLong), at::tensor({3, 2, 1}, at::kLong)), 1.0);
+  EXPECT_DOUBLE_EQ(core::selection_iou(at::tensor({1, 2}, at::kLong), at::tensor({5, 6}, at::kLong)), 0.0);
+  // Two rows averaged; -1 pads.
+  const auto a = at::tensor({1, 2, -1, 7, 8, 9}, at::kLong).view({2, 3});
+  const auto b = at::tensor({1, 2, 7, 8}, at::kLong).view({2, 2});
+  EXPECT_DOUBLE_EQ(core::selection_iou(a, b), (1.0 + 2.0 / 3.0) / 2);
+  expect_error([&] { core::selection_iou(a, b.view({1, 4})); }, "same H");
+}
+
+TEST(Selection, DecodeLayoutAndConcat) {
+  const auto sel = at::tensor({3, 70, 150, -1, 5, 5}, at::kLong).view({2, 3});
+  const auto L = core::decode_layout(sel, 150, 1);  // the query at key 149, in block 2
+  L.validate();
+  EXPECT_EQ(test::lists(L.block_offsets, L.block_indices), (Lists{{2}, {2}}));
+  EXPECT_EQ(test::lists(L.column_offsets, L.columns), (Lists{{3, 70}, {5}}));
+  const auto both = core::concat_heads({L, core::dense_causal_layout(L)});
+  EXPECT_EQ(both.heads, 4);
+  EXPECT_EQ(test::lists(both.column_offsets, both.columns), (Lists{{3, 70}, {5}, {}, {}}));
+  EXPECT_EQ(test::lists(both.block_offsets, both.block_indices), (Lists{{2}, {2}, {0, 1, 2}, {0, 1, 2}}));
+}
+
+TEST(Spotlight, CodesSelectionAndLayout) {
+  at::manual_seed(8);
+  const auto h = core::spotlight::random_hash(4, 2, 16, 32, 11);
+  const auto again = core::spotlight::random_hash(4, 2, 16, 32, 11);
+  EXPECT_TRUE(at::equal(h.k_proj, again.k_proj));
+  auto k = at::randn({300, 2, 16});
+  const auto q = at::randn({4, 16});
+  k[123][1] = 2 * q[3];  // same direction as query head 3 (key head 1): every bit agrees
+  const auto sim = core::spotlight::hamming_similarity(h, q, k);
+  ASSERT_EQ(sim.sizes(), (at::IntArrayRef{4, 300}));
+  EXPECT_EQ(sim[3][123].item<double>(), 32.0);
+  EXPECT_EQ(core::spotlight::kept_keys(1000, 0.9), 100);
+  EXPECT_EQ(core::spotlight::kept_keys(1000, 0.98), 20);
+  EXPECT_EQ(core::spotlight::kept_keys(10, 0.98), 1);
+  const auto s = core::spotlight::select(h, q, k, 15);
+  EXPECT_TRUE((s[3] == 123).any().item<bool>());
+  const auto L = core::spotlight::layout(h, q.unsqueeze(0), k, 0.95);
+  L.validate();
+  EXPECT_EQ(test::lists(L.block_offsets, L.block_indices)[0], (std::vector<int32_t>{4}));  // the local block (keys 256..299)
+  EXPECT_LE(L.attended_pairs(), 4 * (15 + 44));
+}
+
+TEST(Spotlight, TrainedHashBeatsRandomHashing) {
+  // Keys: 4 signal dimensions the queries use plus 28 loud dimensions they ignore (massive
+  // activations): q·k ranks by the signal, while random projections mostly see the noise.
+  at::manual_seed(9);
+  const int64_t S = 512, D = 32, N = 64, bits = 32;
+  const auto make_q = [&](int64_t n) {
+    auto q = at::zeros({n, 1, D});
+    q.narrow(2, 0, 4).copy_(3 * at::randn({n, 1, 4}));
+    return q;
+  };
+  auto k = 3 * at::randn({S, 1, D});
+  k.narrow(2, 0, 4).copy_(at::randn({S, 1, 4}));
+  const auto q_train = make_q(N), q_test = make_q(32);
+  core::spotlight::TrainOptions o;
+  o.top_k = 26;
+  o.seed = 3;
+  std::vector<double> losses;
+  const auto trained = core::spotlight::train_hash(q_train, k, bits, o, &losses);
+  ASSERT_EQ(static_cast<int64_t>(losses.size()), o.steps);
+  EXPECT_LT(losses.back(), losses.front());
+  const auto again = core::spotlight::train_hash(q_train, k, bits, o);
+  EXPECT_TRUE(at::equal(trained.k_proj, again.k_proj));  // deterministic
+  const auto random = core::spotlight::random_hash(1, 1, D, bits, 3);
+  const int64_t keep = core::spotlight::kept_keys(S, 0.95);
+  double iou_trained = 0, iou_random = 0;
+  for (int64_t i = 0; i < q_test.size(0); ++i) {
+    const auto qi = q_test[i];
+    const auto truth = core::true_topk_keys(qi, k, keep);
+    iou_trained += core::selection_iou(core::spotlight::select(trained, qi, k, keep), truth);
+    iou_random += core::selection_iou(core::spotlight::select(random, qi, k, keep), truth);
+  }
+  iou_trained /= q_test.size(0);
+  iou_random /= q_test.size(0);
+  std::printf("IoU at 95%% pruning: trained %.3f, random %.3f (loss %.4f -> %.4f)\n", iou_trained, iou_random, losses.front(),
+              losses.back());
+  EXPECT_GT(iou_trained, iou_random + 0.1);
+}
