@@ -1,6 +1,7 @@
 // Parallel context encoding (mask, layout, positions, piece selection), Quest (bounds, page
 // choice, layouts), Spotlight (codes, selection, training beats random hashing) and the shared
 // helpers (decode layouts, head joins, IoU).
+#include "jenga/core/attention/block_sparse_attention.hpp"
 #include "jenga/core/attention/parallel_context.hpp"
 #include "jenga/core/attention/quest.hpp"
 #include "jenga/core/attention/selection.hpp"
@@ -14,6 +15,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -253,4 +256,57 @@ TEST(Spotlight, TrainedHashBeatsRandomHashing) {
   std::printf("IoU at 95%% pruning: trained %.3f, random %.3f (loss %.4f -> %.4f)\n", iou_trained, iou_random, losses.front(),
               losses.back());
   EXPECT_GT(iou_trained, iou_random + 0.1);
+}
+
+TEST(Spotlight, HashesRoundTripThroughAFile) {
+  const std::string path = std::string(JENGA_BINARY_DIR) + "/attention_methods_hashes.safetensors";
+  std::map<int64_t, core::spotlight::Hash> layers{{0, core::spotlight::random_hash(4, 2, 16, 8, 1)},
+                                                  {3, core::spotlight::random_hash(4, 2, 16, 8, 2)}};
+  core::spotlight::save_hashes(path, layers);
+  const auto back = core::spotlight::load_hashes(path);
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_TRUE(at::equal(back.at(3).k_proj, layers.at(3).k_proj));
+  EXPECT_TRUE(at::equal(back.at(0).q_proj, layers.at(0).q_proj));
+  EXPECT_EQ(back.at(3).bits(), 8);
+  std::remove(path.c_str());
+}
+
+// The layouts run through the attention they are built for.
+TEST(MethodsExecute, ParallelContextAndQuestLayoutsThroughBlockSparseAttention) {
+  at::manual_seed(12);
+  core::pce::Spec s;
+  s.n_sink = 4;
+  s.context = 12;
+  s.pieces = 3;
+  s.suffix = 5;
+  s.block = 4;
+  const int64_t S = s.total();
+  const auto q = at::randn({S, 2, 8}, at::kDouble), k = at::randn({S, 1, 8}, at::kDouble), v = at::randn({S, 1, 8}, at::kDouble);
+  const auto sel = at::tensor({1, 0, 2, 1}, at::kLong).view({2, 2});
+  const auto out = core::block_sparse_attention_reference(q, k, v, core::pce::layout(s, 2, sel), 0.3);
+  // Dense attention under the token mask, by hand.
+  const auto mask = core::pce::attention_mask(s, 2, sel);
+  auto logits = at::einsum("ihd,jhd->hij", {q, k.expand({S, 2, 8})}) * 0.3;
+  logits = logits.masked_fill(mask.logical_not(), -std::numeric_limits<double>::infinity());
+  const auto want = at::einsum("hij,jhd->ihd", {at::softmax(logits, -1), v.expand({S, 2, 8})});
+  EXPECT_TRUE(at::allclose(out, want, 1e-9, 1e-9));
+
+  // Quest decode: attention over exactly the keys of the chosen pages.
+  const auto kc = at::randn({90, 1, 8}, at::kDouble), vc = at::randn({90, 1, 8}, at::kDouble);
+  const auto qd = at::randn({1, 2, 8}, at::kDouble);
+  core::quest::Options o;
+  o.page_size = 16;
+  o.token_budget = 32;
+  const auto L = core::quest::layout(qd, kc, o);
+  const auto got = core::block_sparse_attention_reference(qd, kc, vc, L, 0.3);
+  const auto pages = core::quest::select_pages(qd, core::quest::page_bounds(kc, 16), 2);
+  for (int64_t h = 0; h < 2; ++h) {
+    std::vector<int64_t> keys;
+    for (const int64_t p : vec(pages[h]))
+      for (int64_t c = p * 16; c < std::min<int64_t>(90, p * 16 + 16); ++c) keys.push_back(c);
+    const auto idx = at::tensor(keys, at::kLong);
+    const auto ks = kc.select(1, 0).index_select(0, idx), vs = vc.select(1, 0).index_select(0, idx);
+    const auto w = at::softmax(ks.matmul(qd[0][h]) * 0.3, 0);
+    EXPECT_TRUE(at::allclose(got[0][h], w.matmul(vs), 1e-9, 1e-9)) << "head " << h;
+  }
 }

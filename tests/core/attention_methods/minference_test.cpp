@@ -260,3 +260,35 @@ TEST(MInference, PatternFileErrorsSayWhere) {
   std::remove(path.c_str());
   expect_error([&] { mi::read_pattern_file(path); }, "cannot open");
 }
+
+TEST(MInference, SlashBandsAreExactOnRaggedChunks) {
+  // A pre-fill chunk (200 queries after 100 cached keys, 64-blocks ragged at both ends): every pair
+  // on a chosen diagonal is attended, and every listed block is the diagonal or crosses one.
+  at::manual_seed(10);
+  const auto s = shape(2, 200, 300);
+  const auto offs = at::stack({at::tensor({0, 7, 90, 255}, at::kLong), at::tensor({3, 64, 65, 299}, at::kLong)});
+  const auto L = mi::vertical_slash_layout(s, at::zeros({2, 0}, at::kLong), offs);
+  L.validate();
+  const auto mask = core::layout_mask(L);
+  const auto rows = test::lists(L.block_offsets, L.block_indices);
+  for (int64_t h = 0; h < 2; ++h) {
+    std::vector<int64_t> o;
+    for (int64_t i = 0; i < 4; ++i) o.push_back(offs[h][i].item<int64_t>());
+    for (int64_t i = 0; i < s.seq_q; ++i)
+      for (const int64_t d : o) {
+        const int64_t c = s.q_offset() + i - d;
+        if (c >= 0) {
+          EXPECT_TRUE(mask[h][i][c].item<bool>()) << "head " << h << " query " << i << " offset " << d;
+        }
+      }
+    for (int64_t b = 0; b < s.q_blocks(); ++b) {
+      const int64_t p0 = s.first_position(b), p1 = s.last_position(b);
+      for (const int32_t j : rows[h * s.q_blocks() + b]) {
+        bool crossed = j >= p0 / 64 && j <= p1 / 64;
+        for (int64_t p = p0; p <= p1 && !crossed; ++p)
+          for (const int64_t d : o) crossed = crossed || (p - d >= j * 64 && p - d < std::min<int64_t>(j * 64 + 64, 300));
+        EXPECT_TRUE(crossed) << "head " << h << " query block " << b << " lists block " << j << " for no diagonal";
+      }
+    }
+  }
+}

@@ -107,29 +107,32 @@ SparseLayout vertical_slash_layout(const LayoutShape& shape, const at::Tensor& c
   const auto b = at::arange(QB, longs(dev));
   const auto p0 = (b * shape.block_q + shape.q_offset()).view({1, -1, 1});
   const auto p1 = (at::clamp_max((b + 1) * shape.block_q, shape.seq_q) - 1 + shape.q_offset()).view({1, -1, 1});
-  const auto o = offsets.to(at::kLong).unsqueeze(1);  // [H, 1, ns]
-  const auto hi = p1 - o;
-  const auto valid = hi.ge(0).logical_and(o.ge(0));
-  const auto lo_b = at::div((p0 - o).clamp_min(0), bk, "floor");
-  const auto hi_b = at::div(hi.clamp_min(0), bk, "floor");
-  // Slot KB collects the bands that do not exist (offset beyond the row); it is cut off below.
-  auto mask = at::zeros({H, QB, KB + 1}, at::TensorOptions().dtype(at::kBool).device(dev));
-  const int64_t span = ceil_div(shape.block_q, bk) + 1;  // key blocks one query block's band can cross
-  for (int64_t t = 0; t < span; ++t) {
-    const auto blk = lo_b + t;
-    const auto ok = valid.logical_and(blk.le(hi_b));
-    mask.scatter_(2, at::where(ok, blk, at::full_like(blk, KB)), true);
-  }
-  mask = mask.narrow(2, 0, KB).contiguous();
-  const auto j = at::arange(KB, longs(dev)).view({1, 1, -1});
+  // Key block j crosses the band of offset o in query block b iff some query p in [p0, p1] and key
+  // c in the block have p - c = o, i.e. o in [p0 - last key of j, p1 - first key of j]. A prefix
+  // count of the chosen offsets answers that per (b, j) in O(1): memory q_blocks x k_blocks, not
+  // x the number of slashes.
+  const auto o = offsets.to(dev).to(at::kLong);
+  const auto chosen = o.ge(0).logical_and(o.lt(shape.seq_k));
+  auto hist = at::zeros({H, shape.seq_k + 1}, longs(dev));  // slot seq_k collects the invalid offsets
+  hist.scatter_(1, at::where(chosen, o, at::full_like(o, shape.seq_k)), 1);
+  const auto count = at::cat({at::zeros({H, 1}, longs(dev)), hist.narrow(1, 0, shape.seq_k).cumsum(1)}, 1);  // [H, S + 1]
+  const auto kb = at::arange(KB, longs(dev)).view({1, 1, -1});
+  const auto c_min = kb * bk, c_max = at::clamp_max(kb * bk + bk, shape.seq_k) - 1;
+  const auto hi = at::clamp_max(p1 - c_min, shape.seq_k - 1);  // [1, QB, KB]
+  const auto lo = (p0 - c_max).clamp_min(0);
+  const auto gather = [&](const at::Tensor& idx) {
+    return count.gather(1, idx.clamp(0, shape.seq_k).reshape({1, -1}).expand({H, QB * KB})).view({H, QB, KB});
+  };
+  auto mask = (gather(hi + 1) - gather(lo)).gt(0).logical_and(hi.ge(lo));
+  const auto& j = kb;
   // The diagonal: every query block sees its own keys.
   mask.logical_or_(j.ge(at::div(p0, bk, "floor")).logical_and(j.le(at::div(p1, bk, "floor"))));
   const auto cols = columns.to(dev).to(at::kLong);
   if (cluster_threshold > 0 && cols.size(1) > 0) {
     const auto in = cols.ge(0).logical_and(cols.lt(shape.seq_k));
-    auto count = at::zeros({H, KB + 1}, longs(dev));
-    count.scatter_add_(1, at::where(in, at::div(cols.clamp_min(0), bk, "floor"), at::full_like(cols, KB)), in.to(at::kLong));
-    mask.logical_or_(count.narrow(1, 0, KB).ge(cluster_threshold).unsqueeze(1));
+    auto per_block = at::zeros({H, KB + 1}, longs(dev));
+    per_block.scatter_add_(1, at::where(in, at::div(cols.clamp_min(0), bk, "floor"), at::full_like(cols, KB)), in.to(at::kLong));
+    mask.logical_or_(per_block.narrow(1, 0, KB).ge(cluster_threshold).unsqueeze(1));
   }
   mask.logical_and_(j.le(at::div(p1, bk, "floor")));  // visible blocks only
   auto L = layout_from_block_mask(mask, shape);

@@ -3,11 +3,13 @@
 
 #include "attention/methods/internal.hpp"
 #include "jenga/core/attention/selection.hpp"
+#include "jenga/core/io/safetensors.hpp"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/optim/adamw.h>
 
 #include <cmath>
+#include <set>
 
 namespace jenga::core::spotlight {
 
@@ -145,6 +147,53 @@ Hash train_hash(const at::Tensor& q_in, const at::Tensor& k_in, int64_t bits, co
   h.k_proj = (wk.detach() * ks).contiguous();
   h.k_bias = ck.detach().contiguous();
   return h;
+}
+
+void save_hashes(const std::string& path, const std::map<int64_t, Hash>& layers) {
+  std::map<std::string, torch::Tensor> tensors;
+  for (const auto& [layer, h] : layers) {
+    try {
+      h.check();
+    } catch (const Error& e) {
+      throw Error(msg(path, ": layer ", layer, ": ", e.what()));
+    }
+    const std::string prefix = msg("layers.", layer, ".");
+    tensors[prefix + "q_proj"] = h.q_proj.to(at::kFloat);
+    tensors[prefix + "k_proj"] = h.k_proj.to(at::kFloat);
+    tensors[prefix + "k_bias"] = h.k_bias.to(at::kFloat);
+  }
+  save_safetensors(path, tensors, {{"format", "jenga spotlight hashes"}});
+}
+
+std::map<int64_t, Hash> load_hashes(const std::string& path) {
+  const SafetensorsFile file(path);
+  std::set<int64_t> layers;
+  for (const auto& name : file.names()) {
+    const auto dot = name.find('.', 7);
+    if (name.rfind("layers.", 0) != 0 || dot == std::string::npos)
+      throw Error(msg(path, ": unexpected tensor \"", name, "\" (expected layers.<l>.q_proj / k_proj / k_bias)"));
+    try {
+      layers.insert(std::stoll(name.substr(7, dot - 7)));
+    } catch (const std::exception&) {
+      throw Error(msg(path, ": tensor \"", name, "\" has no layer number"));
+    }
+  }
+  std::map<int64_t, Hash> out;
+  for (const int64_t l : layers) {
+    const std::string prefix = msg("layers.", l, ".");
+    Hash h;
+    for (const auto& [part, dst] : {std::pair<const char*, at::Tensor*>{"q_proj", &h.q_proj}, {"k_proj", &h.k_proj}, {"k_bias", &h.k_bias}}) {
+      if (!file.contains(prefix + part)) throw Error(msg(path, ": layer ", l, " has no ", prefix + part));
+      *dst = file.load(prefix + part, torch::kCPU, torch::kFloat);
+    }
+    try {
+      h.check();
+    } catch (const Error& e) {
+      throw Error(msg(path, ": layer ", l, ": ", e.what()));
+    }
+    out[l] = h;
+  }
+  return out;
 }
 
 }  // namespace jenga::core::spotlight

@@ -11,6 +11,8 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <map>
+#include <string>
 #include <vector>
 
 namespace jenga::core::spotlight {
@@ -66,5 +68,10 @@ struct TrainOptions {
 // Returns the trained hash (initialised as random_hash(seed)) and appends each step's loss to *losses when given.
 Hash train_hash(const at::Tensor& q, const at::Tensor& k, int64_t bits, const TrainOptions& options,
                 std::vector<double>* losses = nullptr);
+
+// A model's hashes, one per layer, as one safetensors file (layers.<l>.q_proj / k_proj / k_bias):
+// trained offline, loaded by the decode hook. Loading checks each layer's shapes (Hash::check).
+void save_hashes(const std::string& path, const std::map<int64_t, Hash>& layers);
+std::map<int64_t, Hash> load_hashes(const std::string& path);
 
 }  // namespace jenga::core::spotlight
