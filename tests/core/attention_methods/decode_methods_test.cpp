@@ -144,6 +144,20 @@ TEST(Quest, BoundCoversEveryKeyOfItsPage) {
     }
 }
 
+TEST(Quest, AppendingKeysEqualsRecomputing) {
+  at::manual_seed(13);
+  const auto k = at::randn({77, 2, 8});
+  auto b = core::quest::page_bounds(k.narrow(0, 0, 5), 16);
+  for (const int64_t n : {1, 10, 1, 30, 14, 16}) {  // fills, crosses and ends on page boundaries
+    core::quest::append_keys(b, k.narrow(0, b.seq_k, n));
+    const auto full = core::quest::page_bounds(k.narrow(0, 0, b.seq_k), 16);
+    ASSERT_EQ(b.pages(), full.pages()) << "after " << b.seq_k << " keys";
+    EXPECT_TRUE(at::equal(b.min, full.min)) << "after " << b.seq_k << " keys";
+    EXPECT_TRUE(at::equal(b.max, full.max)) << "after " << b.seq_k << " keys";
+  }
+  EXPECT_EQ(b.seq_k, 77);
+}
+
 TEST(Quest, SelectsTheTruePageAndLaysItOut) {
   at::manual_seed(7);
   auto q = at::randn({2, 16}), k = 0.1 * at::randn({200, 1, 16});

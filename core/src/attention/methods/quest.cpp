@@ -38,6 +38,28 @@ PageBounds page_bounds(const at::Tensor& k, int64_t page_size) {
   return b;
 }
 
+void append_keys(PageBounds& b, const at::Tensor& k_new) {
+  if (!b.min.defined() || k_new.dim() != 3 || k_new.size(1) != b.min.size(0) || k_new.size(2) != b.min.size(2))
+    throw Error(msg("quest::append_keys: keys ", k_new.sizes(), " do not fit page bounds [Hkv, pages, D] ",
+                    b.min.defined() ? b.min.sizes() : at::IntArrayRef{}));
+  if (k_new.size(0) == 0) return;
+  const int64_t used = b.seq_k % b.page_size;  // keys already in the ragged last page (0: it is full)
+  const int64_t fill = used == 0 ? 0 : std::min(b.page_size - used, k_new.size(0));
+  const auto kn = k_new.to(b.min.device());
+  if (fill > 0) {
+    const auto head = kn.narrow(0, 0, fill).to(at::kFloat).permute({1, 0, 2});  // [Hkv, fill, D]
+    auto last_min = b.min.narrow(1, b.pages() - 1, 1), last_max = b.max.narrow(1, b.pages() - 1, 1);
+    last_min.copy_(at::minimum(last_min, std::get<0>(head.min(1, true))));
+    last_max.copy_(at::maximum(last_max, std::get<0>(head.max(1, true))));
+    b.seq_k += fill;
+  }
+  if (fill == k_new.size(0)) return;
+  const auto rest = page_bounds(kn.narrow(0, fill, k_new.size(0) - fill), b.page_size);
+  b.min = at::cat({b.min, rest.min}, 1);
+  b.max = at::cat({b.max, rest.max}, 1);
+  b.seq_k += rest.seq_k;
+}
+
 at::Tensor upper_bounds(const at::Tensor& q_in, const PageBounds& bounds) {
   const auto q = decode_query(q_in, "quest::upper_bounds").to(at::kFloat);
   if (!bounds.min.defined() || bounds.min.dim() != 3 || q.size(1) != bounds.min.size(2) || q.size(0) % bounds.min.size(0) != 0)

@@ -27,6 +27,11 @@ struct PageBounds {
 // k [S, Hkv, D] -> the bounds of its pages.
 PageBounds page_bounds(const at::Tensor& k, int64_t page_size = 16);
 
+// Decoding: the bounds after appending keys k_new [n, Hkv, D] to the cache they describe (the
+// ragged last page grows, new pages follow): O(n) per step instead of page_bounds' O(S).
+// Equal to page_bounds of the whole cache. Updates the last page's tensors in place.
+void append_keys(PageBounds& bounds, const at::Tensor& k_new);
+
 // q [Hq, D] or [1, Hq, D] (GQA: query head h reads key head h / (Hq / Hkv)) -> float [Hq, pages]:
 // Σ_d max(q_d·min_d, q_d·max_d) >= q·k for every key k of the page.
 at::Tensor upper_bounds(const at::Tensor& q, const PageBounds& bounds);
