@@ -17,6 +17,7 @@ Json task_niah(TaskContext&);
 Json task_pack(TaskContext&);
 Json task_pretrain(TaskContext&);
 Json task_attention_bench(TaskContext&);
+Json task_prefill_bench(TaskContext&);
 
 void require_known_params(const Json& params, const std::vector<std::string>& known, const std::string& task) {
   static const std::vector<std::string> common = {"model", "device", "hf_config", "checkpoint", "weights"};
@@ -129,6 +130,12 @@ const std::vector<Task>& all_tasks() {
        "  densities               top-k block layouts at these fractions           [0.1 .. 0.9]\n"
        "  a_shape_local           A-shape layouts with these local windows (tokens) [1024, 4096]\n"
        "  block_q, iters, warmup, backward, seed                      [64, 5, 2, true, 0]\n"},
+      {"prefill-bench", "pre-fill latency of a whole model: dense, StreamingLLM or MInference attention", task_prefill_bench,
+       "  seq_len (required)      context length in tokens                                   \n"
+       "  method                  dense | streaming | minference                         [dense]\n"
+       "  sink_tokens, local_tokens  streaming's attention sinks and local window      [64, 4096]\n"
+       "  patterns                minference: a pattern file (default: vertical-slash, scaled)\n"
+       "  iters, warmup, dtype, seed, data, data_format              [3, 1, bf16, 0, random, auto]\n"},
       {"gemm-peak", "measured bf16 matrix-product TFLOP/s of the device (the MFU denominator)", task_gemm_peak},
   };
   return tasks;
