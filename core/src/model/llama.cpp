@@ -3,7 +3,6 @@
 
 #include "jenga/core/error.hpp"
 #include "model/activation_offload.hpp"
-#include "model/attention.hpp"
 #include "model/autograd_ops.hpp"
 #include "model/rope.hpp"
 #include "sparsity/kept_rows.hpp"

@@ -4,7 +4,6 @@
 
 #include "jenga/core/error.hpp"
 #include "model/activation_offload.hpp"
-#include "model/attention.hpp"
 #include "model/autograd_ops.hpp"
 #include "sparsity/kept_rows.hpp"
 #include "sparsity/mlp_prune.hpp"
