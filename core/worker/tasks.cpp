@@ -18,6 +18,7 @@ Json task_pack(TaskContext&);
 Json task_pretrain(TaskContext&);
 Json task_attention_bench(TaskContext&);
 Json task_prefill_bench(TaskContext&);
+Json task_pce_ppl(TaskContext&);
 
 void require_known_params(const Json& params, const std::vector<std::string>& known, const std::string& task) {
   static const std::vector<std::string> common = {"model", "device", "hf_config", "checkpoint", "weights"};
@@ -136,6 +137,14 @@ const std::vector<Task>& all_tasks() {
        "  sink_tokens, local_tokens  streaming's attention sinks and local window      [64, 4096]\n"
        "  patterns                minference: a pattern file (default: vertical-slash, scaled)\n"
        "  iters, warmup, dtype, seed, data, data_format              [3, 1, bf16, 0, random, auto]\n"},
+      {"pce-ppl", "perplexity of a scored suffix under parallel context encoding: P pieces, sink prefix, top-k", task_pce_ppl,
+       "  data (required)         held-out token file; data_format auto|uint16|uint32     [auto]\n"
+       "  context, suffix (required)  context tokens (multiple of block), scored suffix tokens\n"
+       "  pieces (required)       P pieces the context is cut into; 1 = causal reference      \n"
+       "  top_k                   suffix reads the top-k pieces per head; 0 = all         [0]\n"
+       "  n_sink, block           shared prefix tokens, piece granularity               [64, 64]\n"
+       "  windows                 consecutive windows of n_sink + context + suffix       [8]\n"
+       "  adapter, dtype, rope_linear_factor, seed          [-, bf16, largest position / max, 0]\n"},
       {"gemm-peak", "measured bf16 matrix-product TFLOP/s of the device (the MFU denominator)", task_gemm_peak},
   };
   return tasks;
