@@ -18,6 +18,7 @@ Json task_pack(TaskContext&);
 Json task_pretrain(TaskContext&);
 Json task_attention_bench(TaskContext&);
 Json task_prefill_bench(TaskContext&);
+Json task_decode_bench(TaskContext&);
 Json task_pce_ppl(TaskContext&);
 
 void require_known_params(const Json& params, const std::vector<std::string>& known, const std::string& task) {
@@ -137,6 +138,18 @@ const std::vector<Task>& all_tasks() {
        "  sink_tokens, local_tokens  streaming's attention sinks and local window      [64, 4096]\n"
        "  patterns                minference: a pattern file (default: vertical-slash, scaled)\n"
        "  iters, warmup, dtype, seed, data, data_format              [3, 1, bf16, 0, random, auto]\n"},
+      {"decode-bench", "decoding with key selection (Spotlight, Quest, StreamingLLM): PPL, IoU with true top-k, ms/token",
+       task_decode_bench,
+       "  context (required)      tokens pre-filled (dense) before the scored decode steps     \n"
+       "  method                  dense | streaming | quest | spotlight_random | spotlight_trained [dense]\n"
+       "  pruning                 fraction of keys dropped (quest: of pages)             [0.9]\n"
+       "  decode_tokens, windows  teacher-forced decode steps per window; windows       [64, 1]\n"
+       "  data, data_format       token file (PPL + IoU); none: random tokens, latency   [-, auto]\n"
+       "  bits                    Spotlight hash bits                                     [32]\n"
+       "  train_steps, train_top_k, train_queries, train_context, train_lr  spotlight_trained\n"
+       "                          (ranking loss on a held-out window's q/k)  [200, 32, 32, min(ctx,1024), 1e-2]\n"
+       "  page_size, sink_tokens, dense_layers   quest pages; streaming sinks; dense first layers [16, 4, 2]\n"
+       "  iou, dtype, seed, rope_linear_factor            [data given, bf16, 0, auto]\n"},
       {"pce-ppl", "perplexity of a scored suffix under parallel context encoding: P pieces, sink prefix, top-k", task_pce_ppl,
        "  data (required)         held-out token file; data_format auto|uint16|uint32     [auto]\n"
        "  context, suffix (required)  context tokens (multiple of block), scored suffix tokens\n"
