@@ -18,6 +18,7 @@ Json task_pack(TaskContext&);
 Json task_pretrain(TaskContext&);
 Json task_attention_bench(TaskContext&);
 Json task_prefill_bench(TaskContext&);
+Json task_minference_search(TaskContext&);
 Json task_decode_bench(TaskContext&);
 Json task_pce_ppl(TaskContext&);
 
@@ -158,6 +159,11 @@ const std::vector<Task>& all_tasks() {
        "  n_sink, block           shared prefix tokens, piece granularity               [64, 64]\n"
        "  windows                 consecutive windows of n_sink + context + suffix       [8]\n"
        "  adapter, dtype, rope_linear_factor, seed          [-, bf16, largest position / max, 0]\n"},
+      {"minference-search", "MInference's offline per-head pattern search on a sample -> a pattern file", task_minference_search,
+       "  out, seq_len (required) the pattern file to write; tokens of the sample          \n"
+       "  data, data_format, window  the sample: sequence `window` of a token file      [random]\n"
+       "  max_density, eval_queries, spread   the search's budget and recall queries [1, 64, false]\n"
+       "  adapter, dtype, seed, rope_linear_factor                     as the other eval tasks\n"},
       {"gemm-peak", "measured bf16 matrix-product TFLOP/s of the device (the MFU denominator)", task_gemm_peak},
   };
   return tasks;
