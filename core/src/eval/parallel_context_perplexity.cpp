@@ -2,7 +2,7 @@
 #include "jenga/core/eval/parallel_context_perplexity.hpp"
 
 #include "jenga/core/error.hpp"
-#include "jenga/core/train/loss.hpp"
+#include "eval/window_nll.hpp"
 
 #include <ATen/ATen.h>
 
@@ -20,8 +20,6 @@ PcePerplexityResult pce_window_perplexity(CausalLM& model, const TokenFile& data
   const int64_t S = spec.total();
   const int64_t N = data.num_tokens();
   if (N < S) throw Error(msg(data.path(), ": ", N, " tokens cannot fill one window of ", S, " (n_sink + context + suffix)"));
-  const int64_t span = N - S;
-  at::NoGradGuard ng;
   const auto dev = model.options().device;
 
   const auto positions = pce::position_ids(spec);
@@ -43,26 +41,14 @@ PcePerplexityResult pce_window_perplexity(CausalLM& model, const TokenFile& data
     return pce::layout(spec, Hq, selected).to(q.device());
   };
 
-  double nll_sum = 0;
-  int64_t scored = 0;
-  const int64_t per_window = spec.suffix - 1;
-  for (int64_t w = 0; w < windows; ++w) {
-    const int64_t start = windows * S <= N ? w * S : (windows == 1 ? 0 : span * w / (windows - 1));
-    const auto ids = data.window(start, S).to(dev);
-    auto labels = next_token_labels(ids);
-    // Label i is token i + 1: positions before the suffix predict context (or the first suffix
-    // token from a piece's last position) and are not scored.
-    labels.narrow(0, 0, spec.suffix_begin()).fill_(kIgnoreIndex);
-    const auto hidden = model.forward_hidden(ids, hooks);
-    const double mean = segmented_lm_loss(hidden, model.lm_head_weight(), labels).item<double>();
-    nll_sum += mean * static_cast<double>(per_window);
-    scored += per_window;
-  }
+  // Label i is token i + 1: positions before the suffix predict context (or the first suffix
+  // token from a piece's last position) and are not scored.
+  const WindowNll w = windows_nll(model, data, S, windows, spec.suffix_begin(), hooks);
   PcePerplexityResult r;
   r.windows = windows;
-  r.scored_tokens = scored;
+  r.scored_tokens = w.scored;
   r.max_position = positions.max().item<int64_t>();
-  r.nll = nll_sum / static_cast<double>(scored);
+  r.nll = w.nll;
   r.ppl = std::exp(r.nll);
   return r;
 }
