@@ -38,6 +38,13 @@ inline LayoutShape make_shape(int64_t heads, int64_t seq_q, int64_t seq_k, int64
   return s;
 }
 
+// A decode query [Hq, D] or [1, Hq, D] -> [Hq, D] (Quest and Spotlight take either).
+inline at::Tensor decode_query(const at::Tensor& q, const char* who) {
+  if (q.dim() == 3 && q.size(0) == 1) return q[0];
+  if (q.dim() == 2) return q;
+  throw Error(msg(who, ": expected a decode query [Hq, D] or [1, Hq, D], got ", q.sizes()));
+}
+
 inline at::TensorOptions longs(c10::Device d = c10::kCPU) { return at::TensorOptions().dtype(at::kLong).device(d); }
 
 }  // namespace jenga::core::methods_detail

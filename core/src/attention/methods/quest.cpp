@@ -9,17 +9,8 @@
 
 namespace jenga::core::quest {
 
+using methods_detail::decode_query;
 using methods_detail::longs;
-
-namespace {
-
-at::Tensor decode_query(const at::Tensor& q, const char* who) {
-  if (q.dim() == 3 && q.size(0) == 1) return q[0];
-  if (q.dim() == 2) return q;
-  throw Error(msg(who, ": expected a decode query [Hq, D] or [1, Hq, D], got ", q.sizes()));
-}
-
-}  // namespace
 
 PageBounds page_bounds(const at::Tensor& k, int64_t page_size) {
   if (!k.defined() || k.dim() != 3 || k.size(0) == 0 || !at::isFloatingType(k.scalar_type()))

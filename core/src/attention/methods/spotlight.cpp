@@ -13,15 +13,10 @@
 
 namespace jenga::core::spotlight {
 
+using methods_detail::decode_query;
 using methods_detail::longs;
 
 namespace {
-
-at::Tensor decode_query(const at::Tensor& q, const char* who) {
-  if (q.dim() == 3 && q.size(0) == 1) return q[0];
-  if (q.dim() == 2) return q;
-  throw Error(msg(who, ": expected a decode query [Hq, D] or [1, Hq, D], got ", q.sizes()));
-}
 
 // x [N, H, D] · W [H, D, bits] (+ c [H, bits]) -> [N, H, bits], pre-sign.
 at::Tensor project(const at::Tensor& x, const at::Tensor& w, const at::Tensor& c) {
