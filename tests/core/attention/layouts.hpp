@@ -2,6 +2,9 @@
 #pragma once
 
 #include "jenga/core/attention/sparse_layout.hpp"
+#include "jenga/core/error.hpp"
+
+#include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
 
@@ -11,6 +14,27 @@
 #include <vector>
 
 namespace jenga::test {
+
+inline core::LayoutShape layout_shape(int64_t heads, int64_t seq_q, int64_t seq_k, int64_t bq = 64, int64_t bk = 64) {
+  core::LayoutShape s;
+  s.heads = heads;
+  s.seq_q = seq_q;
+  s.seq_k = seq_k;
+  s.block_q = bq;
+  s.block_k = bk;
+  return s;
+}
+
+// Expects `f` to throw core::Error whose message contains `part`.
+template <typename F>
+void expect_error(F&& f, const std::string& part) {
+  try {
+    f();
+    ADD_FAILURE() << "no error; expected one mentioning \"" << part << "\"";
+  } catch (const core::Error& e) {
+    EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << "message: " << e.what();
+  }
+}
 
 // Random blocks at about `density` of each row's visible blocks (top-k of random scores, the
 // diagonal kept unless told otherwise), plus `columns_per_head` random vertical lines.

@@ -19,15 +19,7 @@ using namespace jenga;
 
 namespace {
 
-core::LayoutShape shape(int64_t heads, int64_t seq_q, int64_t seq_k, int64_t bq = 64, int64_t bk = 64) {
-  core::LayoutShape s;
-  s.heads = heads;
-  s.seq_q = seq_q;
-  s.seq_k = seq_k;
-  s.block_q = bq;
-  s.block_k = bk;
-  return s;
-}
+using test::layout_shape;
 
 // By definition, one query at a time, in double: the keys of the query's row (blocks, then
 // columns) that are not after it; softmax over them; 0 and lse = +inf when there are none.
@@ -76,7 +68,7 @@ TEST(BlockSparseReference, MatchesThePerQueryLoop) {
   at::manual_seed(3);
   // (Sq, S, block_q): whole sequences, ragged ones, a pre-fill chunk, a decode step.
   for (auto [sq, sk, bq] : {std::tuple<int64_t, int64_t, int64_t>{150, 150, 64}, {150, 150, 128}, {70, 201, 64}, {1, 130, 64}}) {
-    const auto s = shape(4, sq, sk, bq, 64);
+    const auto s = layout_shape(4, sq, sk, bq, 64);
     for (int64_t columns : {0, 9}) {
       const auto L = test::random_layout(s, 0.4, columns, /*keep_diagonal=*/false);
       const auto q = at::randn({sq, 4, 8}, at::kDouble), k = at::randn({sk, 2, 8}, at::kDouble), v = at::randn({sk, 2, 8}, at::kDouble);
@@ -97,7 +89,7 @@ TEST(BlockSparseReference, DenseCausalLayoutIsDenseCausalAttention) {
   // Sq < S: the last Sq queries of a whole sequence, so SDPA runs on the whole sequence (its
   // causal mask for Sq != S is aligned differently across torch versions) and is cut after.
   for (auto [sq, sk] : {std::pair<int64_t, int64_t>{150, 150}, {40, 150}}) {
-    const auto L = core::dense_causal_layout(shape(4, sq, sk));
+    const auto L = core::dense_causal_layout(layout_shape(4, sq, sk));
     const auto prefix = at::randn({sk - sq, 4, 16}, at::kDouble);
     auto q = at::randn({sq, 4, 16}, at::kDouble).requires_grad_(true);
     auto k = at::randn({sk, 2, 16}, at::kDouble).requires_grad_(true);
@@ -114,7 +106,7 @@ TEST(BlockSparseReference, DenseCausalLayoutIsDenseCausalAttention) {
 
 TEST(BlockSparseReference, GradientsMatchFiniteDifferences) {
   at::manual_seed(5);
-  const auto s = shape(2, 20, 33, 8, 8);  // small blocks keep the tensors tiny and the lists varied
+  const auto s = layout_shape(2, 20, 33, 8, 8);  // small blocks keep the tensors tiny and the lists varied
   const auto L = test::random_layout(s, 0.5, /*columns_per_head=*/6);
   const auto q0 = at::randn({20, 2, 4}, at::kDouble), k0 = at::randn({33, 1, 4}, at::kDouble), v0 = at::randn({33, 1, 4}, at::kDouble);
   const auto w = at::randn({20, 2, 4}, at::kDouble);  // loss = sum(out * w)
@@ -140,7 +132,7 @@ TEST(BlockSparseReference, GradientsMatchFiniteDifferences) {
 }
 
 TEST(BlockSparseReference, QueriesThatSeeNothingGetZeroAndFiniteGradients) {
-  const auto s = shape(1, 128, 128);
+  const auto s = layout_shape(1, 128, 128);
   auto mask = at::zeros({1, 2, 2}, at::kBool);
   mask[0][1][0] = true;  // query block 1 sees block 0 only; query block 0 sees nothing
   const auto L = core::layout_from_block_mask(mask, s);
@@ -159,7 +151,7 @@ TEST(BlockSparseReference, QueriesThatSeeNothingGetZeroAndFiniteGradients) {
 
 TEST(BlockSparseAttention, OnTheCpuItIsTheReference) {
   at::manual_seed(6);
-  const auto s = shape(4, 100, 100);
+  const auto s = layout_shape(4, 100, 100);
   const auto L = test::random_layout(s, 0.5, 5);
   const auto q = at::randn({100, 4, 64}), k = at::randn({100, 2, 64}), v = at::randn({100, 2, 64});
   EXPECT_FALSE(core::block_sparse_kernels_apply(q, k, v, L));
@@ -170,11 +162,11 @@ TEST(BlockSparseAttention, OnTheCpuItIsTheReference) {
 }
 
 TEST(BlockSparseAttention, MismatchedShapesAreErrors) {
-  const auto L = core::dense_causal_layout(shape(4, 100, 100));
+  const auto L = core::dense_causal_layout(layout_shape(4, 100, 100));
   const auto q = at::randn({100, 4, 8}), k = at::randn({100, 2, 8});
   EXPECT_THROW(core::block_sparse_attention(q, k, at::randn({100, 2, 4}), L, 1.0), core::Error);   // v's D
   EXPECT_THROW(core::block_sparse_attention(q, at::randn({100, 3, 8}), at::randn({100, 3, 8}), L, 1.0), core::Error);  // 3 | 4
   EXPECT_THROW(core::block_sparse_attention(q.narrow(0, 0, 99), k, k, L, 1.0), core::Error);  // layout's seq_q
-  EXPECT_THROW(core::block_sparse_attention(q, k, k, core::dense_causal_layout(shape(2, 100, 100)), 1.0), core::Error);  // heads
+  EXPECT_THROW(core::block_sparse_attention(q, k, k, core::dense_causal_layout(layout_shape(2, 100, 100)), 1.0), core::Error);  // heads
   EXPECT_THROW(core::block_sparse_flash_forward(q, k, k, L, 1.0), core::Error);  // no kernel on the CPU
 }

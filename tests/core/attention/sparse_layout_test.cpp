@@ -16,26 +16,8 @@ using Lists = std::vector<std::vector<int32_t>>;
 
 namespace {
 
-core::LayoutShape shape(int64_t heads, int64_t seq_q, int64_t seq_k, int64_t bq = 64, int64_t bk = 64) {
-  core::LayoutShape s;
-  s.heads = heads;
-  s.seq_q = seq_q;
-  s.seq_k = seq_k;
-  s.block_q = bq;
-  s.block_k = bk;
-  return s;
-}
-
-// Expects `f` to throw core::Error whose message contains `part`.
-template <typename F>
-void expect_error(F&& f, const std::string& part) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected one mentioning \"" << part << "\"";
-  } catch (const core::Error& e) {
-    EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << "message: " << e.what();
-  }
-}
+using test::layout_shape;
+using test::expect_error;
 
 core::SparseLayout by_hand(const core::LayoutShape& s, std::vector<int32_t> offsets, std::vector<int32_t> blocks) {
   core::SparseLayout L;
@@ -48,7 +30,7 @@ core::SparseLayout by_hand(const core::LayoutShape& s, std::vector<int32_t> offs
 }  // namespace
 
 TEST(SparseLayout, DenseCausalListsEveryVisibleBlock) {
-  const auto L = core::dense_causal_layout(shape(2, 200, 200));  // 4 query blocks, the last ragged
+  const auto L = core::dense_causal_layout(layout_shape(2, 200, 200));  // 4 query blocks, the last ragged
   L.validate();
   EXPECT_EQ(test::lists(L.block_offsets, L.block_indices), (Lists{{0}, {0, 1}, {0, 1, 2}, {0, 1, 2, 3}, {0}, {0, 1}, {0, 1, 2}, {0, 1, 2, 3}}));
   EXPECT_EQ(L.causal_pairs(), 2 * 200 * 201 / 2);
@@ -60,7 +42,7 @@ TEST(SparseLayout, DenseCausalListsEveryVisibleBlock) {
 TEST(SparseLayout, QueriesAreTheLastPositions) {
   // 70 queries at key positions 130..199, blocks of 128 queries: row 0 = positions 130..199
   // (key blocks 2, 3: 128..191, 192..199 ... ); the row can see key blocks 0..3.
-  const auto s = shape(1, 70, 200, 128, 64);
+  const auto s = layout_shape(1, 70, 200, 128, 64);
   EXPECT_EQ(s.q_blocks(), 1);
   EXPECT_EQ(s.first_position(0), 130);
   EXPECT_EQ(s.last_position(0), 199);
@@ -68,24 +50,24 @@ TEST(SparseLayout, QueriesAreTheLastPositions) {
   EXPECT_EQ(test::lists(L.block_offsets, L.block_indices), (Lists{{0, 1, 2, 3}}));
   EXPECT_EQ(L.attended_pairs(), 70 * 131 + 70 * 69 / 2);
   // Decode: one query at the end sees everything.
-  const auto d = core::dense_causal_layout(shape(3, 1, 300));
+  const auto d = core::dense_causal_layout(layout_shape(3, 1, 300));
   EXPECT_EQ(test::lists(d.block_offsets, d.block_indices), (Lists{{0, 1, 2, 3, 4}, {0, 1, 2, 3, 4}, {0, 1, 2, 3, 4}}));
   EXPECT_EQ(d.attended_pairs(), 3 * 300);
 }
 
 TEST(SparseLayout, AShapeIsSinksPlusTheLocalWindow) {
-  const auto L = core::a_shape_layout(shape(1, 640, 640), /*sink_blocks=*/1, /*local_blocks=*/2);
+  const auto L = core::a_shape_layout(layout_shape(1, 640, 640), /*sink_blocks=*/1, /*local_blocks=*/2);
   L.validate();
   EXPECT_EQ(test::lists(L.block_offsets, L.block_indices),
             (Lists{{0}, {0, 1}, {0, 1, 2}, {0, 2, 3}, {0, 3, 4}, {0, 4, 5}, {0, 5, 6}, {0, 6, 7}, {0, 7, 8}, {0, 8, 9}}));
   // 128-query rows over 64-key blocks: both diagonal blocks plus one before them.
-  const auto W = core::a_shape_layout(shape(1, 640, 640, 128, 64), 1, 2);
+  const auto W = core::a_shape_layout(layout_shape(1, 640, 640, 128, 64), 1, 2);
   EXPECT_EQ(test::lists(W.block_offsets, W.block_indices), (Lists{{0, 1}, {0, 1, 2, 3}, {0, 3, 4, 5}, {0, 5, 6, 7}, {0, 7, 8, 9}}));
-  expect_error([&] { core::a_shape_layout(shape(1, 64, 64), -1, 1); }, "sink_blocks");
+  expect_error([&] { core::a_shape_layout(layout_shape(1, 64, 64), -1, 1); }, "sink_blocks");
 }
 
 TEST(SparseLayout, BlockMaskBecomesCsrAndFutureBlocksAreErrors) {
-  const auto s = shape(2, 192, 192);
+  const auto s = layout_shape(2, 192, 192);
   auto mask = at::zeros({2, 3, 3}, at::kBool);
   mask[0][2][0] = true;
   mask[0][2][2] = true;
@@ -99,7 +81,7 @@ TEST(SparseLayout, BlockMaskBecomesCsrAndFutureBlocksAreErrors) {
 }
 
 TEST(SparseLayout, TopKKeepsTheDiagonalThenTheBestBlocks) {
-  const auto s = shape(1, 256, 256);
+  const auto s = layout_shape(1, 256, 256);
   auto scores = at::zeros({1, 4, 4});
   scores[0][3][0] = 5.0;  // row 3: block 0 best, then 1
   scores[0][3][1] = 4.0;
@@ -118,7 +100,7 @@ TEST(SparseLayout, TopKKeepsTheDiagonalThenTheBestBlocks) {
 }
 
 TEST(SparseLayout, ColumnsSkipFutureListedAndRepeatedKeys) {
-  const auto s = shape(1, 256, 256);
+  const auto s = layout_shape(1, 256, 256);
   const auto base = core::a_shape_layout(s, 0, 1);  // the diagonal only
   const auto cols = at::tensor({200, 5, -1, 70, 5, 130, 64}, at::kLong).view({1, -1});
   const auto L = core::with_columns(base, cols);
@@ -135,7 +117,7 @@ TEST(SparseLayout, ColumnsSkipFutureListedAndRepeatedKeys) {
 TEST(SparseLayout, AttendedPairsCountTheMask) {
   at::manual_seed(1);
   for (auto [sq, sk, bq] : {std::tuple<int64_t, int64_t, int64_t>{333, 333, 64}, {333, 333, 128}, {100, 517, 64}, {1, 200, 64}}) {
-    const auto s = shape(3, sq, sk, bq, 64);
+    const auto s = layout_shape(3, sq, sk, bq, 64);
     for (double density : {0.1, 0.5, 1.0}) {
       const auto L = test::random_layout(s, density, /*columns_per_head=*/12);
       L.validate();
@@ -145,7 +127,7 @@ TEST(SparseLayout, AttendedPairsCountTheMask) {
 }
 
 TEST(SparseLayout, ValidateNamesWhatIsWrong) {
-  const auto s = shape(1, 192, 192);  // rows see key blocks 0, 0..1, 0..2
+  const auto s = layout_shape(1, 192, 192);  // rows see key blocks 0, 0..1, 0..2
   by_hand(s, {0, 1, 3, 6}, {0, 0, 1, 0, 1, 2}).validate();
   expect_error([&] { by_hand(s, {0, 1, 3}, {0, 0, 1}).validate(); }, "expected 4");
   expect_error([&] { by_hand(s, {0, 1, 3, 6}, {0, 0, 1, 0, 1, 7}).validate(); }, "outside [0, 3)");
@@ -170,7 +152,7 @@ TEST(SparseLayout, ValidateNamesWhatIsWrong) {
 
 TEST(SparseLayout, KeyMajorTransposeListsTheRowsOfEachKeyBlock) {
   at::manual_seed(2);
-  const auto s = shape(4, 300, 300);  // 4 query heads over 2 key heads: rows of heads 0-1 go to key head 0
+  const auto s = layout_shape(4, 300, 300);  // 4 query heads over 2 key heads: rows of heads 0-1 go to key head 0
   const auto L = test::random_layout(s, 0.5);
   const auto km = core::key_major_layout(L, 2);
   const auto rows = test::lists(L.block_offsets, L.block_indices);

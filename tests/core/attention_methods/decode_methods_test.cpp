@@ -25,15 +25,7 @@ using Lists = std::vector<std::vector<int32_t>>;
 
 namespace {
 
-template <typename F>
-void expect_error(F&& f, const std::string& part) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected one mentioning \"" << part << "\"";
-  } catch (const core::Error& e) {
-    EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << "message: " << e.what();
-  }
-}
+using test::expect_error;
 
 // Rows of '0'/'1' -> bool [1, n, n] (missing trailing entries are 0).
 at::Tensor mask_of(const std::vector<std::string>& rows) {

@@ -22,24 +22,10 @@ using Lists = std::vector<std::vector<int32_t>>;
 
 namespace {
 
-core::LayoutShape shape(int64_t heads, int64_t seq_q, int64_t seq_k, int64_t block = 64) {
-  core::LayoutShape s;
-  s.heads = heads;
-  s.seq_q = seq_q;
-  s.seq_k = seq_k;
-  s.block_q = block;
-  s.block_k = block;
-  return s;
-}
+using test::expect_error;
 
-template <typename F>
-void expect_error(F&& f, const std::string& part) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected one mentioning \"" << part << "\"";
-  } catch (const core::Error& e) {
-    EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << "message: " << e.what();
-  }
+core::LayoutShape shape(int64_t heads, int64_t seq_q, int64_t seq_k, int64_t block = 64) {
+  return test::layout_shape(heads, seq_q, seq_k, block, block);
 }
 
 at::Tensor unit_rows(int64_t n, int64_t d) {
