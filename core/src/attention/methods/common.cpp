@@ -69,7 +69,7 @@ SparseLayout concat_heads(const std::vector<SparseLayout>& parts) {
     L.column_offsets = at::cat(co).to(at::kInt).contiguous();
     L.columns = ci.empty() ? at::zeros({0}, at::TensorOptions().dtype(at::kInt).device(dev)) : at::cat(ci).to(at::kInt).contiguous();
   }
-  L.validate();
+  L.validate_built();
   return L;
 }
 
@@ -87,7 +87,7 @@ SparseLayout decode_layout(const at::Tensor& selected, int64_t seq_k, int64_t lo
   auto L = layout_from_block_mask(mask, shape);
   const auto sel = selected.to(at::kLong);
   L = with_columns(L, at::where(sel.ge(0).logical_and(sel.lt(seq_k)), sel, at::full_like(sel, -1)));
-  L.validate();
+  L.validate_built();
   return L;
 }
 

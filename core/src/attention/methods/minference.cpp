@@ -137,7 +137,7 @@ SparseLayout vertical_slash_layout(const LayoutShape& shape, const at::Tensor& c
   mask.logical_and_(j.le(at::div(p1, bk, "floor")));  // visible blocks only
   auto L = layout_from_block_mask(mask, shape);
   L = with_columns(L, cols);
-  L.validate();
+  L.validate_built();
   return L;
 }
 

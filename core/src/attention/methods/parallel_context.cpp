@@ -110,7 +110,7 @@ SparseLayout layout(const Spec& spec, int64_t heads, const at::Tensor& selected)
   // block is still all suffix.
   const auto block_seg = segment_ids(spec).index_select(0, at::arange(shape.k_blocks(), longs()) * spec.block);
   auto L = layout_from_block_mask(segment_mask(spec, block_seg, heads, selected).contiguous(), shape);
-  L.validate();
+  L.validate_built();
   return L;
 }
 

@@ -55,6 +55,9 @@ struct SparseLayout : LayoutShape {
   // Every invariant above, with the offending row, head and index in the message. Copies the
   // lists to the host: call it where a layout is built, not per step.
   void validate() const;
+  // What builders call: validate() when the lists are on the host (free) or JENGA_CHECK_LAYOUTS=1;
+  // otherwise check() only, so a per-step device builder (decode, pre-fill) never waits on the host.
+  void validate_built() const;
   // (query, key) pairs attended (listed and causal), over all heads.
   int64_t attended_pairs() const;
   // attended_pairs() / causal_pairs(): 1 for dense causal attention.
