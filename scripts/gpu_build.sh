@@ -32,7 +32,7 @@ t0=$(date +%s)
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$torch_prefix" \
   -DJENGA_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90a "${extra[@]}"
 t1=$(date +%s)
-ninja -C "$build_dir" "${targets[@]}"
+ninja -k 0 -C "$build_dir" "${targets[@]}"  # -k 0: every compile error in one call
 t2=$(date +%s)
 echo "gpu_build: configure $((t1 - t0)) s, build $((t2 - t1)) s ($(nproc) cores)"
 if [ $tests = 1 ]; then

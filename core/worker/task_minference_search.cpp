@@ -17,6 +17,7 @@
 #include "jenga/core/model/causal_lm.hpp"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <cmath>

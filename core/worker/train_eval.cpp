@@ -9,6 +9,7 @@
 #include "jenga/core/train/loss.hpp"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 namespace jenga::worker {
 

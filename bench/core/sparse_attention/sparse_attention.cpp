@@ -16,6 +16,7 @@
 #include "jenga/core/compat.hpp"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/cuda.h>
 

@@ -4,6 +4,7 @@
 #include "jenga/core/model/kv_cache.hpp"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include <algorithm>
 

@@ -8,6 +8,7 @@
 #include "model/attention.hpp"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 namespace jenga::core {
 namespace {

@@ -9,6 +9,7 @@
 #include "sparsity/mlp_prune.hpp"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include <cmath>
 

@@ -5,6 +5,7 @@
 #include "jenga/core/sparsity/token_elimination.hpp"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <torch/optim/adamw.h>
 
 namespace jenga::core {

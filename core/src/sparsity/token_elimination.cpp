@@ -5,6 +5,7 @@
 #include "jenga/core/sparsity/block_map.hpp"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include <chrono>
 

@@ -7,6 +7,7 @@
 #include "jenga/core/eval/perplexity.hpp"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -8,6 +8,7 @@
 #include "jenga/core/model/kv_cache.hpp"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <gtest/gtest.h>
 #include <torch/cuda.h>
 

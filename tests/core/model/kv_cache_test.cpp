@@ -6,6 +6,7 @@
 #include "jenga/core/model/kv_cache.hpp"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <gtest/gtest.h>
 
 using namespace jenga;

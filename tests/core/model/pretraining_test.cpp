@@ -8,6 +8,7 @@
 #include "jenga/core/train/trainer.hpp"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>

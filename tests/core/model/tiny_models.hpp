@@ -5,6 +5,7 @@
 #include "jenga/core/train/loss.hpp"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include <memory>
 #include <vector>

@@ -6,6 +6,7 @@
 #include "jenga/core/io/safetensors.hpp"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/core/grad_mode.h>
 #include <torch/optim/adamw.h>
 
 #include <cmath>
