@@ -10,7 +10,7 @@
 //     keeping the same number of keys) [0.9]
 //   context (required): tokens pre-filled; decode_tokens [64]; windows [1]
 //   data / data_format: token file (PPL mode); without it random tokens, latency only
-//   bits: Spotlight hash bits [32]; train_steps [200], train_top_k [32], train_queries [32],
+//   bits: Spotlight hash bits [32]; train_steps [200], train_top_k [0: as many as decoding keeps], train_queries [32],
 //     train_context [min(context, 1024)], train_lr [1e-2]: spotlight_trained's projections are
 //     trained per layer on the q/k of a dense pre-fill of a held-out window (the one after the
 //     scored windows), the model frozen (spotlight.hpp: ranking loss)
@@ -108,12 +108,14 @@ Json task_decode_bench(TaskContext& ctx) {
       throw core::Error(core::msg("decode-bench: need 1 <= train_queries < train_context, got ", tq, " and ", tctx));
     core::spotlight::TrainOptions to;
     to.steps = p.value("train_steps", int64_t{200});
-    to.top_k = p.value("train_top_k", int64_t{32});
+    // 0: the positives are as many keys as decoding keeps (the ranking the selection needs).
+    to.top_k = p.value("train_top_k", int64_t{0});
+    if (to.top_k == 0) to.top_k = core::spotlight::kept_keys(tctx - tq, opt.pruning);
     to.lr = p.value("train_lr", to.lr);
     std::map<int64_t, std::pair<at::Tensor, at::Tensor>> qk;
     core::LayerHooks record;
     record.attention_layout = [&](int64_t layer, const torch::Tensor& q, const torch::Tensor& k) -> std::optional<core::SparseLayout> {
-      if (layer >= dense_layers) qk[layer] = {q.slice(0, q.size(0) - tq).to(at::kFloat).cpu(), k.to(at::kFloat).cpu()};
+      if (layer >= dense_layers) qk[layer] = {q.slice(0, q.size(0) - tq).to(at::kFloat), k.to(at::kFloat)};
       return std::nullopt;
     };
     const auto held = window_ids(data.get(), windows, windows + 1, len, c.vocab_size, gen).slice(0, 0, tctx).to(dev);
@@ -160,7 +162,7 @@ Json task_decode_bench(TaskContext& ctx) {
         core::synchronize(dev);
         iou_ms += ms_since(t0);
       }
-      auto L = core::decode_layout(sel, S, 0, 64);
+      auto L = core::columns_layout(sel, S, 64);  // no host round trip per step
       kept_sum += static_cast<double>(L.nnz_columns()) / static_cast<double>(q.size(1) * S);
       ++kept_count;
       return L;

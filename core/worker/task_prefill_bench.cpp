@@ -26,6 +26,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
 
 namespace jenga::worker {
 namespace {
@@ -82,18 +83,23 @@ Json task_prefill_bench(TaskContext& ctx) {
   double density_sum = 0, layout_ms = 0;
   int64_t layouts = 0;
   bool probing = false;
+  std::optional<core::SparseLayout> streaming_layout;
   core::LayerHooks hooks;
   if (method != "dense") {
     hooks.attention_layout = [&](int64_t layer, const torch::Tensor& q, const torch::Tensor& k) -> std::optional<core::SparseLayout> {
+      if (probing) core::synchronize(q.device());  // the previous layer's work is not this layout's
       const auto t0 = std::chrono::steady_clock::now();
       core::SparseLayout L;
       if (method == "streaming") {
-        core::LayoutShape shape;
-        shape.heads = q.size(1);
-        shape.seq_q = q.size(0);
-        shape.seq_k = k.size(0);
-        L = core::minference::a_shape(shape, streaming);
-        L = L.to(q.device());
+        // Every layer has the same A-shape: built once on the host, moved once, then reused.
+        if (!streaming_layout || streaming_layout->seq_k != k.size(0) || streaming_layout->heads != q.size(1)) {
+          core::LayoutShape shape;
+          shape.heads = q.size(1);
+          shape.seq_q = q.size(0);
+          shape.seq_k = k.size(0);
+          streaming_layout = core::minference::a_shape(shape, streaming).to(q.device());
+        }
+        L = *streaming_layout;
       } else {
         L = core::minference::layout_for_heads(q, k, heads_of(layer), scale);
       }

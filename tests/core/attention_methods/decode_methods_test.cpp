@@ -179,6 +179,20 @@ TEST(Quest, SelectsTheTruePageAndLaysItOut) {
   EXPECT_FALSE(B.has_columns());
 }
 
+TEST(Selection, ColumnsLayoutEqualsDecodeLayoutOnCleanRows) {
+  // What the per-step selectors return: n distinct ascending keys per head.
+  const auto sel = at::tensor({0, 3, 70, 149, 1, 2, 64, 120}, at::kLong).view({2, 4});
+  const auto C = core::columns_layout(sel, 150);
+  C.validate();
+  EXPECT_EQ(test::lists(C.column_offsets, C.columns), (Lists{{0, 3, 70, 149}, {1, 2, 64, 120}}));
+  EXPECT_EQ(C.nnz_blocks(), 0);
+  EXPECT_TRUE(core::layout_mask(C).equal(core::layout_mask(core::decode_layout(sel, 150, 0))));
+  expect_error([&] { core::columns_layout(sel.view({8}), 150); }, "expected integer columns");
+  expect_error([&] { core::columns_layout(sel, 3); }, "n <= seq_k");
+  // The promise is checked where layouts are checked (on the host: always).
+  expect_error([&] { core::columns_layout(at::tensor({5, 4}, at::kLong).view({1, 2}), 150); }, "strictly ascend");
+}
+
 // ---- Spotlight and the shared helpers.
 
 TEST(Selection, IouOnHandCases) {

@@ -91,6 +91,22 @@ SparseLayout decode_layout(const at::Tensor& selected, int64_t seq_k, int64_t lo
   return L;
 }
 
+SparseLayout columns_layout(const at::Tensor& columns, int64_t seq_k, int64_t block_k) {
+  if (columns.dim() != 2 || at::isFloatingType(columns.scalar_type()) || columns.size(1) > seq_k)
+    throw Error(msg("columns_layout: expected integer columns [heads, n <= seq_k ", seq_k, "], got ", columns.scalar_type(), " ",
+                    columns.sizes()));
+  const auto shape = methods_detail::make_shape(columns.size(0), 1, seq_k, block_k, block_k);
+  const auto ints = at::TensorOptions().dtype(at::kInt).device(columns.device());
+  SparseLayout L;
+  static_cast<LayoutShape&>(L) = shape;
+  L.block_offsets = at::zeros({shape.rows() + 1}, ints);
+  L.block_indices = at::zeros({0}, ints);
+  L.column_offsets = (at::arange(shape.rows() + 1, ints) * columns.size(1)).contiguous();
+  L.columns = columns.to(at::kInt).reshape({-1}).contiguous();
+  L.validate_built();
+  return L;
+}
+
 at::Tensor attention_recall(const at::Tensor& q, const at::Tensor& k, const SparseLayout& layout, const at::Tensor& queries,
                             double scale) {
   methods_detail::check_qk(q, k, "attention_recall");

@@ -87,9 +87,10 @@ SparseLayout layout(const at::Tensor& q_in, const at::Tensor& k, const Options& 
     mask.scatter_(1, blocks.clamp_max(shape.k_blocks()), true);  // blocks past the end (ragged last page) land in the cut slot
     return layout_from_block_mask(mask.narrow(1, 0, shape.k_blocks()).unsqueeze(1).contiguous(), shape);
   }
-  // Every key of the selected pages as a column (the ragged last page's missing keys dropped).
+  // Every key of the selected pages as a column. The newest page is every row's last (ascending,
+  // always selected), so the ragged page's missing keys are the same tail of every row: cut it.
   const auto keys = (pages.unsqueeze(2) * ps + at::arange(ps, longs(pages.device())).view({1, 1, -1})).reshape({Hq, -1});
-  return decode_layout(at::where(keys.lt(S), keys, at::full_like(keys, -1)), S, /*local_blocks=*/0, options.block);
+  return columns_layout(keys.narrow(1, 0, keys.size(1) - (bounds.pages() * ps - S)), S, options.block);
 }
 
 }  // namespace jenga::core::quest

@@ -101,23 +101,25 @@ Hash train_hash(const at::Tensor& q_in, const at::Tensor& k_in, int64_t bits, co
     throw Error(msg("spotlight::train_hash: top_k must be in [1, ", S - N, "] (the first query sees ", S - N + 1, " keys), got ",
                     options.top_k));
   if (options.steps < 0) throw Error(msg("spotlight::train_hash: steps must be >= 0, got ", options.steps));
-  const auto q = q_in.to(at::kFloat).cpu(), k = k_in.to(at::kFloat).cpu();
+  // Trains where the inputs are (a GPU's seconds, not a CPU's minutes); the hash comes back on the host.
+  const auto q = q_in.to(at::kFloat), k = k_in.to(at::kFloat);
+  const auto dev = q.device();
   // Positives: each (query, head)'s true top_k visible keys; negatives: the rest of the visible ones.
   at::Tensor top, neg_mask;  // int64 [N, Hq, top_k]; bool [N, Hq, S]
   {
     at::NoGradGuard no_grad;
     const auto kk = methods_detail::keys_per_query_head(k, Hq);           // [Hq, S, D]
     auto dots = at::einsum("nhd,hsd->nhs", {q, kk});                       // [N, Hq, S]
-    const auto visible = at::arange(S, longs()).view({1, -1}).le(at::arange(S - N, S, longs()).view({-1, 1})).unsqueeze(1);
+    const auto visible = at::arange(S, longs(dev)).view({1, -1}).le(at::arange(S - N, S, longs(dev)).view({-1, 1})).unsqueeze(1);
     dots.masked_fill_(visible.logical_not(), -std::numeric_limits<float>::infinity());
     top = std::get<1>(dots.topk(options.top_k, -1));
     const auto pos_mask = at::zeros_like(dots, at::kBool).scatter_(2, top, true);
     neg_mask = visible.expand_as(pos_mask).logical_and(pos_mask.logical_not());
   }
   const auto init = random_hash(Hq, Hkv, D, bits, options.seed);
-  auto wq = init.q_proj.clone().requires_grad_(true);
-  auto wk = init.k_proj.clone().requires_grad_(true);
-  auto ck = init.k_bias.clone().requires_grad_(true);
+  auto wq = init.q_proj.to(dev).requires_grad_(true);
+  auto wk = init.k_proj.to(dev).requires_grad_(true);
+  auto ck = init.k_bias.to(dev).requires_grad_(true);
   torch::optim::AdamW opt({wq, wk, ck}, torch::optim::AdamWOptions(options.lr).weight_decay(options.weight_decay));
   // Scale the projections so tanh starts in its informative range whatever the input norms.
   const double qs = 1.0 / std::max(1e-6, q.norm(2, -1).mean().item<double>());
@@ -139,9 +141,9 @@ Hash train_hash(const at::Tensor& q_in, const at::Tensor& k_in, int64_t bits, co
   }
   Hash h;
   at::NoGradGuard no_grad;
-  h.q_proj = (wq.detach() * qs).contiguous();
-  h.k_proj = (wk.detach() * ks).contiguous();
-  h.k_bias = ck.detach().contiguous();
+  h.q_proj = (wq.detach() * qs).cpu().contiguous();
+  h.k_proj = (wk.detach() * ks).cpu().contiguous();
+  h.k_bias = ck.detach().cpu().contiguous();
   return h;
 }
 

@@ -24,6 +24,12 @@ SparseLayout concat_heads(const std::vector<SparseLayout>& parts);
 // are not repeated as columns.
 SparseLayout decode_layout(const at::Tensor& selected, int64_t seq_k, int64_t local_blocks = 1, int64_t block_k = 64);
 
+// The decode layout whose rows are exactly `columns` (int [heads, n], each row strictly ascending
+// inside [0, seq_k); the caller's promise, checked where validate_built() checks): no blocks, no
+// compaction, so building it never waits on the device. The per-step path of a selector that
+// always returns n distinct sorted keys (StreamingLLM, Spotlight's top-n, Quest's whole pages).
+SparseLayout columns_layout(const at::Tensor& columns, int64_t seq_k, int64_t block_k = 64);
+
 // Recall of the dense attention: q [Sq, Hq, D], k [S, Hkv, D] (queries are the last Sq key
 // positions, as in SparseLayout; GQA), for the queries at indices `queries` (int64 [n], into q):
 // the dense causal softmax(q kᵀ * scale) probability that the layout covers, averaged over those
