@@ -176,6 +176,31 @@ TEST(MInference, LayoutForHeadsJoinsPerHeadChoices) {
   expect_error([&] { mi::layout_for_heads(q, k, {heads[0]}, 0.25); }, "one per query head");
 }
 
+TEST(MInference, LayoutForHeadsEqualsHeadByHead) {
+  // Heads are laid out in runs of one pattern; each head must get what it gets alone, whether the
+  // run covers whole GQA groups (a view of k) or not (gathered keys).
+  at::manual_seed(5);
+  const auto q = at::randn({320, 6, 16}), k = at::randn({320, 3, 16});
+  std::vector<mi::HeadPattern> heads(6);
+  for (auto& h : heads) {
+    h.vertical_slash.vertical = 12;
+    h.vertical_slash.slash = 20;
+  }
+  heads[3].pattern = mi::Pattern::BlockSparse;
+  heads[3].block_sparse.top_k_blocks = 2;
+  const auto L = mi::layout_for_heads(q, k, heads, 0.25);
+  L.validate();
+  std::vector<core::SparseLayout> alone;
+  for (int64_t h = 0; h < 6; ++h) {
+    const auto qh = q.narrow(1, h, 1), kh = k.narrow(1, h / 2, 1);
+    alone.push_back(heads[h].pattern == mi::Pattern::BlockSparse ? mi::block_sparse(qh, kh, heads[h].block_sparse)
+                                                                  : mi::vertical_slash(qh, kh, heads[h].vertical_slash, 0.25));
+  }
+  const auto ref = core::concat_heads(alone);
+  EXPECT_EQ(test::lists(L.block_offsets, L.block_indices), test::lists(ref.block_offsets, ref.block_indices));
+  EXPECT_EQ(test::lists(L.column_offsets, L.columns), test::lists(ref.column_offsets, ref.columns));
+}
+
 TEST(MInference, SearchPicksThePlantedPatternAndRoundTrips) {
   at::manual_seed(4);
   const auto [q0, k0] = vertical_slash_head();

@@ -173,7 +173,8 @@ SparseLayout block_sparse(const at::Tensor& q, const at::Tensor& k, const BlockS
 
 namespace {
 
-SparseLayout one_head(const at::Tensor& q, const at::Tensor& k, const HeadPattern& p, double scale, int64_t block) {
+// The layout of all of q's heads under one pattern (k: their key heads, GQA allowed).
+SparseLayout one_pattern(const at::Tensor& q, const at::Tensor& k, const HeadPattern& p, double scale, int64_t block) {
   switch (p.pattern) {
     case Pattern::AShape: return a_shape(make_shape(q.size(1), q.size(0), k.size(0), block, block), p.a_shape);
     case Pattern::VerticalSlash: return vertical_slash(q, k, p.vertical_slash, scale, block);
@@ -189,18 +190,52 @@ std::pair<at::Tensor, at::Tensor> head_slices(const at::Tensor& q, const at::Ten
 
 }  // namespace
 
+namespace {
+
+bool same_pattern(const HeadPattern& a, const HeadPattern& b) {
+  if (a.pattern != b.pattern) return false;
+  switch (a.pattern) {
+    case Pattern::AShape: return a.a_shape.sink_tokens == b.a_shape.sink_tokens && a.a_shape.local_tokens == b.a_shape.local_tokens;
+    case Pattern::VerticalSlash: {
+      const auto &x = a.vertical_slash, &y = b.vertical_slash;
+      return x.vertical == y.vertical && x.slash == y.slash && x.last_q == y.last_q && x.keep_first_columns == y.keep_first_columns &&
+             x.keep_nearest_slashes == y.keep_nearest_slashes && x.cluster_threshold == y.cluster_threshold;
+    }
+    case Pattern::BlockSparse: return a.block_sparse.top_k_blocks == b.block_sparse.top_k_blocks;
+  }
+  return false;
+}
+
+// Query heads [h, e) and, per query head, its key head [S, e - h or fewer, D]: a view of k when
+// the run covers whole GQA groups, otherwise a gathered copy.
+std::pair<at::Tensor, at::Tensor> run_slices(const at::Tensor& q, const at::Tensor& k, int64_t h, int64_t e) {
+  const int64_t g = q.size(1) / k.size(1);
+  if (h % g == 0 && (e - h) % g == 0) return {q.narrow(1, h, e - h), k.narrow(1, h / g, (e - h) / g)};
+  return {q.narrow(1, h, e - h), k.index_select(1, at::div(at::arange(h, e, longs(k.device())), g, "floor"))};
+}
+
+}  // namespace
+
 SparseLayout layout_for_heads(const at::Tensor& q, const at::Tensor& k, const std::vector<HeadPattern>& heads, double scale,
                               int64_t block) {
   methods_detail::check_qk(q, k, "minference::layout_for_heads");
   check_block(block, "minference::layout_for_heads");
-  if (static_cast<int64_t>(heads.size()) != q.size(1))
+  const int64_t Hq = q.size(1);
+  if (static_cast<int64_t>(heads.size()) != Hq)
     throw Error(msg("minference::layout_for_heads: ", heads.size(), " head patterns for q ", q.sizes(), " (one per query head)"));
+  // Consecutive heads with one pattern are estimated and laid out together (each head's result is
+  // its own: the builders are per head), up to kRun at once: per-head calls cost 32 x (launches
+  // and syncs) per layer, whole-layer calls cost memory (the vertical-slash mask is H x blocks^2).
+  constexpr int64_t kRun = 8;
   std::vector<SparseLayout> parts;
-  for (int64_t h = 0; h < q.size(1); ++h) {
-    const auto [qh, kh] = head_slices(q, k, h);
-    parts.push_back(one_head(qh, kh, heads[h], scale, block));
+  for (int64_t h = 0; h < Hq;) {
+    int64_t e = h + 1;
+    while (e < Hq && e - h < kRun && same_pattern(heads[e], heads[h])) ++e;
+    const auto [qr, kr] = run_slices(q, k, h, e);
+    parts.push_back(one_pattern(qr, kr, heads[h], scale, block));
+    h = e;
   }
-  return concat_heads(parts);
+  return parts.size() == 1 ? parts.front() : concat_heads(parts);
 }
 
 std::vector<HeadPattern> default_candidates(int64_t seq_len) {
@@ -247,7 +282,7 @@ std::vector<HeadChoice> search_patterns(const at::Tensor& q, const at::Tensor& k
     const auto [qh, kh] = head_slices(q, k, h);
     std::vector<HeadChoice> tried;
     for (const auto& c : candidates) {
-      const auto L = one_head(qh, kh, c, scale, options.block);
+      const auto L = one_pattern(qh, kh, c, scale, options.block);
       HeadChoice choice;
       choice.pattern = c;
       choice.density = L.density();
