@@ -16,10 +16,13 @@
 //     scored windows), the model frozen (spotlight.hpp: ranking loss)
 //   page_size (quest) [16]; sink_tokens (streaming) [4]; dense_layers [2] (Quest's convention)
 //   iou: measure the IoU (true top-k by q·k each step; excluded from the latency) [when data given]
+//   breakdown: after the timed steps, up to 16 more with syncs between phases (decode_breakdown.hpp)
+//     [false]; its decode_breakdown_* values join the summary
 //   dtype, seed, rope_linear_factor [bf16, 0, (context + decode_tokens) / max positions when longer]
 // Reports metrics ppl, nll, iou, decode_ms tagged {method, pruning}; summary: ppl, nll, iou,
 // decode_ms (median over all steps, synchronised), kept_fraction (keys attended / cached, mean over
 // sparse layers and steps), scored_tokens, train_loss_first / train_loss_last (spotlight_trained).
+#include "decode_breakdown.hpp"
 #include "decode_methods.hpp"
 #include "model_source.hpp"
 #include "run_setup.hpp"
@@ -67,7 +70,7 @@ Json task_decode_bench(TaskContext& ctx) {
   const auto& p = ctx.params;
   require_known_params(p, {"method", "pruning", "context", "decode_tokens", "windows", "data", "data_format", "bits", "train_steps",
                            "train_top_k", "train_queries", "train_context", "train_lr", "page_size", "sink_tokens",
-                           "dense_layers", "iou", "dtype", "seed", "rope_linear_factor"},
+                           "dense_layers", "iou", "breakdown", "dtype", "seed", "rope_linear_factor"},
                        "decode-bench");
   if (!p.contains("context")) throw core::Error("decode-bench: params.context (tokens pre-filled) is required");
   const std::string method_name = p.value("method", std::string("dense"));
@@ -90,7 +93,7 @@ Json task_decode_bench(TaskContext& ctx) {
   const auto dev = model->options().device;
   const auto& c = src.config;
   const auto data = open_token_data(p, c.vocab_size);
-  const bool measure_iou = p.value("iou", data != nullptr) && opt.method != decode::Method::Dense;
+  bool measure_iou = p.value("iou", data != nullptr) && opt.method != decode::Method::Dense;
   const int64_t len = context + decode_tokens + 1;  // the last token is only a target
   auto gen = at::detail::createCPUGenerator(seed + 1);
   const int64_t layers = c.num_layers;
@@ -191,6 +194,18 @@ Json task_decode_bench(TaskContext& ctx) {
         ++scored;
       }
     }
+  }
+
+  if (p.value("breakdown", false)) {
+    // Where the time goes, in a separate pass on the first window (the timed steps stay unsynced).
+    const auto ids = window_ids(data.get(), 0, windows + 1, len, c.vocab_size, gen);
+    core::KvCache cache(len);
+    selector.reset();
+    (void)model->prefill(ids.slice(0, 0, context).to(dev), cache);
+    const bool was = measure_iou;
+    measure_iou = false;
+    summary.update(decode_breakdown(*model, cache, ids.data_ptr<int64_t>() + context, std::min<int64_t>(decode_tokens, 16), hooks));
+    measure_iou = was;
   }
 
   const Json tags{{"method", method_name}, {"pruning", opt.pruning}};

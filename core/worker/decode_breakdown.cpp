@@ -1,0 +1,73 @@
+// decode-bench's breakdown pass (decode_breakdown.hpp).
+#include "decode_breakdown.hpp"
+
+#include "jenga/core/runtime/device.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace jenga::worker {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); }
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+}  // namespace
+
+nlohmann::json decode_breakdown(core::CausalLM& model, core::KvCache& cache, const int64_t* tokens, int64_t steps,
+                                const core::LayerHooks& hooks) {
+  const auto dev = model.options().device;
+  // Per step: the time each phase ends (synced); a layer's phases are start -> attention hook ->
+  // selection done -> layer end (the model's mark).
+  Clock::time_point last_end;
+  double pre = 0, select = 0, rest = 0;
+  Clock::time_point attn_start, select_end;
+  core::LayerHooks timed = hooks;
+  timed.attention_layout = [&](int64_t layer, const torch::Tensor& q, const torch::Tensor& k) -> std::optional<core::SparseLayout> {
+    core::synchronize(dev);
+    attn_start = Clock::now();
+    pre += ms(last_end, attn_start);
+    std::optional<core::SparseLayout> L;
+    if (hooks.attention_layout) L = hooks.attention_layout(layer, q, k);
+    core::synchronize(dev);
+    select_end = Clock::now();
+    select += ms(attn_start, select_end);
+    return L;
+  };
+  timed.mark = [&](const std::string& label) {
+    if (hooks.mark) hooks.mark(label);
+    core::synchronize(dev);
+    last_end = Clock::now();
+    rest += ms(select_end, last_end);
+  };
+  std::vector<double> pre_ms, select_ms, rest_ms, head_ms, total_ms;
+  for (int64_t i = 0; i < steps; ++i) {
+    pre = select = rest = 0;
+    core::synchronize(dev);
+    const auto t0 = Clock::now();
+    last_end = t0;
+    (void)model.decode(tokens[i], cache, timed);
+    core::synchronize(dev);
+    const auto t1 = Clock::now();
+    pre_ms.push_back(pre);
+    select_ms.push_back(select);
+    rest_ms.push_back(rest);
+    head_ms.push_back(ms(last_end, t1));
+    total_ms.push_back(ms(t0, t1));
+  }
+  return {{"decode_breakdown_pre_attention_ms", median(pre_ms)},
+          {"decode_breakdown_select_ms", median(select_ms)},
+          {"decode_breakdown_attention_mlp_ms", median(rest_ms)},
+          {"decode_breakdown_head_ms", median(head_ms)},
+          {"decode_breakdown_total_ms", median(total_ms)}};
+}
+
+}  // namespace jenga::worker
