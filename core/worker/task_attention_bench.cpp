@@ -2,8 +2,11 @@
 // sequence length: forward and forward+backward time for random top-k block layouts at each
 // density, A-shape layouts and the dense causal layout. Metric records, tags {layout, param,
 // density, pass}: attention_ms, speedup_vs_dense (the faster of SDPA with native GQA and with
-// key/value heads repeated) and tflops_effective (dense-equivalent: 4·D·causal pairs, ×3.5 for
-// forward+backward). Summary: speedup_topk10_fwd / _fwd_bwd, the goal (≥ 5x at 10%).
+// key/value heads repeated), tflops_effective (dense-equivalent: 4·D·causal pairs, ×3.5 for
+// forward+backward) and, for our layouts, tflops_block / tflops_attended (4·D·multiplied block
+// area / attended pairs), tagged also forward_kernel (the one block_sparse_attention picks;
+// JENGA_SPARSE_ATTENTION_KERNEL). Summary: speedup_topk10_fwd / _fwd_bwd (the goal:
+// >= 5x at 10%).
 // Params: seq_len (required), heads (32), kv_heads (8), head_dim (128), dtype (bf16 | fp16 |
 // fp32; the CUDA kernels take bf16/fp16), densities ([0.1 .. 0.9]), a_shape_local ([1024, 4096]
 // tokens), block_q (64), iters (5), warmup (2), backward (true), seed (0).
@@ -34,6 +37,24 @@ double time_ms(core::StepProfiler& prof, const std::function<void()>& fn, int64_
   for (int64_t i = 0; i < iters; ++i) fn();
   prof.end_phase("timed");
   return prof.phase_ms().front().second / static_cast<double>(iters);
+}
+
+using Attention = std::function<at::Tensor(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v)>;
+
+// One pass of attn timed: "fwd" without autograd, "fwd_bwd" the forward and the gradients of
+// q, k, v for upstream gradient dout.
+double time_pass(core::StepProfiler& prof, const std::string& pass, const Attention& attn, const at::Tensor& q,
+                 const at::Tensor& k, const at::Tensor& v, const at::Tensor& dout, int64_t iters, int64_t warmup) {
+  if (pass == "fwd") {
+    return time_ms(prof, [&] {
+      at::NoGradGuard ng;
+      (void)attn(q, k, v);
+    }, iters, warmup);
+  }
+  return time_ms(prof, [&] {
+    auto ql = q.detach().requires_grad_(true), kl = k.detach().requires_grad_(true), vl = v.detach().requires_grad_(true);
+    (void)torch::autograd::grad({attn(ql, kl, vl)}, {ql, kl, vl}, {dout});
+  }, iters, warmup);
 }
 
 at::ScalarType dtype_of(const std::string& name) {
@@ -73,10 +94,21 @@ Json task_attention_bench(TaskContext& ctx) {
   const double causal_flops = 4.0 * static_cast<double>(D) * static_cast<double>(shape.causal_pairs());
   core::StepProfiler prof(device);
   const std::vector<std::string> passes = backward ? std::vector<std::string>{"fwd", "fwd_bwd"} : std::vector<std::string>{"fwd"};
-  const auto record = [&](const std::string& layout, double param, double density, const std::string& pass, double ms, double dense) {
-    const Json tags{{"layout", layout}, {"param", param}, {"density", density}, {"pass", pass}};
+  const std::string forward_kernel = core::block_sparse_forward_kernel(q);
+  // Our layouts also get TFLOP/s on the blocks the tensor cores multiply (listed blocks x
+  // block_q x 64) and on the attended pairs (the useful work).
+  const auto record = [&](const std::string& layout, double param, const core::SparseLayout* L, const std::string& pass, double ms,
+                          double dense) {
+    const double f = (pass == "fwd" ? 1.0 : 3.5) / ms * 1e-9, d4 = 4.0 * static_cast<double>(D);
+    Json tags{{"layout", layout}, {"param", param}, {"density", L ? L->density() : 1.0}, {"pass", pass}};
+    if (L) tags["forward_kernel"] = forward_kernel;
     emit(protocol::make_metric("attention_ms", ms, "ms", tags));
-    emit(protocol::make_metric("tflops_effective", causal_flops * (pass == "fwd" ? 1.0 : 3.5) / ms * 1e-9, "TFLOP/s", tags));
+    emit(protocol::make_metric("tflops_effective", causal_flops * f, "TFLOP/s", tags));
+    if (L) {
+      const double blocks = static_cast<double>(L->nnz_blocks()) * static_cast<double>(L->block_q * L->block_k);
+      emit(protocol::make_metric("tflops_block", d4 * blocks * f, "TFLOP/s", tags));
+      emit(protocol::make_metric("tflops_attended", d4 * static_cast<double>(L->attended_pairs()) * f, "TFLOP/s", tags));
+    }
     if (dense > 0) emit(protocol::make_metric("speedup_vs_dense", dense / ms, "x", tags));
   };
 
@@ -85,18 +117,13 @@ Json task_attention_bench(TaskContext& ctx) {
   const auto bm = [](const at::Tensor& t) { return t.transpose(0, 1).unsqueeze(0).contiguous(); };
   const auto qb = bm(q), kb = bm(k), vb = bm(v), dob = bm(dout);
   const auto kr = kb.repeat_interleave(Hq / Hkv, 1), vr = vb.repeat_interleave(Hq / Hkv, 1);
-  for (const auto& [name, kk, vv] : {std::tuple<std::string, at::Tensor, at::Tensor>{"sdpa_gqa", kb, vb}, {"sdpa_mha", kr, vr}}) {
-    const at::Tensor kx = kk, vx = vv;  // C++17 lambdas cannot capture structured bindings
+  const Attention sdpa = [scale](const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+    return core::compat::scaled_dot_product_attention(q, k, v, true, scale);
+  };
+  for (const auto& [name, kx, vx] : {std::tuple<std::string, at::Tensor, at::Tensor>{"sdpa_gqa", kb, vb}, {"sdpa_mha", kr, vr}}) {
     for (const auto& pass : passes) {
-      const double ms = pass == "fwd" ? time_ms(prof, [&] {
-        at::NoGradGuard ng;
-        (void)core::compat::scaled_dot_product_attention(qb, kx, vx, true, scale);
-      }, iters, warmup) : time_ms(prof, [&] {
-        auto ql = qb.detach().requires_grad_(true), kl = kx.detach().requires_grad_(true), vl = vx.detach().requires_grad_(true);
-        const auto out = core::compat::scaled_dot_product_attention(ql, kl, vl, true, scale);
-        (void)torch::autograd::grad({out}, {ql, kl, vl}, {dob});
-      }, iters, warmup);
-      record(name, 1.0, 1.0, pass, ms, 0.0);
+      const double ms = time_pass(prof, pass, sdpa, qb, kx, vx, dob, iters, warmup);
+      record(name, 1.0, nullptr, pass, ms, 0.0);
       auto& best = dense_ms[pass];
       best = best == 0 ? ms : std::min(best, ms);
     }
@@ -112,16 +139,12 @@ Json task_attention_bench(TaskContext& ctx) {
     if (kind == "topk") L = core::topk_fraction_layout(at::rand({Hq, shape.q_blocks(), shape.k_blocks()}, at::TensorOptions().device(device)), param, shape);
     else if (kind == "a_shape") L = core::a_shape_layout(shape, 1, std::max<int64_t>(1, static_cast<int64_t>(param) / shape.block_k), device);
     else L = core::dense_causal_layout(shape, device);
+    const Attention ours = [&L, scale](const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+      return core::block_sparse_attention(q, k, v, L, scale);
+    };
     for (const auto& pass : passes) {
-      const double ms = pass == "fwd" ? time_ms(prof, [&] {
-        at::NoGradGuard ng;
-        (void)core::block_sparse_attention(q, k, v, L, scale);
-      }, iters, warmup) : time_ms(prof, [&] {
-        auto ql = q.detach().requires_grad_(true), kl = k.detach().requires_grad_(true), vl = v.detach().requires_grad_(true);
-        const auto out = core::block_sparse_attention(ql, kl, vl, L, scale);
-        (void)torch::autograd::grad({out}, {ql, kl, vl}, {dout});
-      }, iters, warmup);
-      record(kind, param, L.density(), pass, ms, dense_ms[pass]);
+      const double ms = time_pass(prof, pass, ours, q, k, v, dout, iters, warmup);
+      record(kind, param, &L, pass, ms, dense_ms[pass]);
       if (kind == "topk" && std::abs(param - 0.1) < 1e-9) summary["speedup_topk10_" + pass] = dense_ms[pass] / ms;
     }
   }
