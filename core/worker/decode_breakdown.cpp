@@ -1,9 +1,9 @@
 // decode-bench's breakdown pass (decode_breakdown.hpp).
 #include "decode_breakdown.hpp"
+#include "timing.hpp"
 
 #include "jenga/core/runtime/device.hpp"
 
-#include <algorithm>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -14,11 +14,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double ms(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); }
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0.0 : v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
 
 }  // namespace
 

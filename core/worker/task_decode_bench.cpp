@@ -27,6 +27,7 @@
 #include "model_source.hpp"
 #include "run_setup.hpp"
 #include "task.hpp"
+#include "timing.hpp"
 
 #include "jenga/core/attention/selection.hpp"
 #include "jenga/core/error.hpp"
@@ -44,15 +45,6 @@
 
 namespace jenga::worker {
 namespace {
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0.0 : v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
-
-double ms_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-}
 
 // Window w of `count` windows of `len` tokens over the data (consecutive when they fit, else
 // evenly spread), or seeded random tokens.

@@ -12,6 +12,7 @@
 #include "model_source.hpp"
 #include "run_setup.hpp"
 #include "task.hpp"
+#include "timing.hpp"
 
 #include "jenga/core/attention/minference.hpp"
 #include "jenga/core/error.hpp"
@@ -29,14 +30,6 @@
 #include <optional>
 
 namespace jenga::worker {
-namespace {
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0.0 : v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
-
-}  // namespace
 
 Json task_prefill_bench(TaskContext& ctx) {
   const auto& p = ctx.params;

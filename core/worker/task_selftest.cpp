@@ -2,6 +2,7 @@
 // Proves autograd, the optimizer, the device and the record stream work end to end; fails if
 // the loss does not fall. Params: steps (default 20), width (default 256), seed (default 0).
 #include "task.hpp"
+#include "timing.hpp"
 
 #include "jenga/core/error.hpp"
 #include "jenga/core/runtime/device.hpp"
@@ -12,13 +13,6 @@
 #include <cmath>
 
 namespace jenga::worker {
-namespace {
-
-double ms_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-}
-
-}  // namespace
 
 Json task_selftest(TaskContext& ctx) {
   const torch::Device device = core::select_device(ctx.device);

@@ -32,6 +32,7 @@
 #include "model_source.hpp"
 #include "run_setup.hpp"
 #include "task.hpp"
+#include "timing.hpp"
 #include "train_eval.hpp"
 #include "train_replicas.hpp"
 
@@ -50,12 +51,6 @@
 
 namespace jenga::worker {
 namespace {
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
 
 // CPU runs have no allocator statistics: their memory fields are null (missing), never 0.
 Json mem_json(const core::MemoryStats& m, bool measured) {
