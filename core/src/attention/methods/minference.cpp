@@ -180,15 +180,6 @@ SparseLayout one_pattern(const at::Tensor& q, const at::Tensor& k, const HeadPat
   throw Error("minference: unknown pattern");
 }
 
-// The query head's q and its key head's k, each [S, 1, D].
-std::pair<at::Tensor, at::Tensor> head_slices(const at::Tensor& q, const at::Tensor& k, int64_t h) {
-  return {q.narrow(1, h, 1), k.narrow(1, h / (q.size(1) / k.size(1)), 1)};
-}
-
-}  // namespace
-
-namespace {
-
 bool same_pattern(const HeadPattern& a, const HeadPattern& b) {
   if (a.pattern != b.pattern) return false;
   switch (a.pattern) {
@@ -203,11 +194,12 @@ bool same_pattern(const HeadPattern& a, const HeadPattern& b) {
   return false;
 }
 
-// Query heads [h, e) and, per query head, its key head [S, e - h or fewer, D]: a view of k when
-// the run covers whole GQA groups, otherwise a gathered copy.
+// Query heads [h, e) and their key heads: a view of k when the run covers whole GQA groups or
+// lies inside one, otherwise a gathered copy (one key head per query head).
 std::pair<at::Tensor, at::Tensor> run_slices(const at::Tensor& q, const at::Tensor& k, int64_t h, int64_t e) {
   const int64_t g = q.size(1) / k.size(1);
   if (h % g == 0 && (e - h) % g == 0) return {q.narrow(1, h, e - h), k.narrow(1, h / g, (e - h) / g)};
+  if (h / g == (e - 1) / g) return {q.narrow(1, h, e - h), k.narrow(1, h / g, 1)};  // all in one group
   return {q.narrow(1, h, e - h), k.index_select(1, at::div(at::arange(h, e, longs(k.device())), g, "floor"))};
 }
 
@@ -276,7 +268,7 @@ std::vector<HeadChoice> search_patterns(const at::Tensor& q, const at::Tensor& k
   }
   std::vector<HeadChoice> out;
   for (int64_t h = 0; h < q.size(1); ++h) {
-    const auto [qh, kh] = head_slices(q, k, h);
+    const auto [qh, kh] = run_slices(q, k, h, h + 1);
     std::vector<HeadChoice> tried;
     for (const auto& c : candidates) {
       const auto L = one_pattern(qh, kh, c, scale, options.block);
