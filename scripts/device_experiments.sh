@@ -47,7 +47,7 @@ fi
 side_env=(); [ -n "$pre_pid" ] && side_env=(env CUDA_VISIBLE_DEVICES=$last_gpu)
 if [ $tests = 1 ]; then
   t0=$(date +%s)
-  "${side_env[@]}" ctest --test-dir build-gpu -j 4 --timeout 300 >"$out/ctest.log" 2>&1; rc=$?
+  "${side_env[@]}" ctest --test-dir build-gpu -j 4 --timeout 300 --output-on-failure >"$out/ctest.log" 2>&1; rc=$?
   grep -E 'tests passed|tests failed|\*\*\*Failed|Not Run' "$out/ctest.log" | head -n 20
   echo "device_experiments: tests rc=$rc in $(( $(date +%s) - t0 )) s"
 fi

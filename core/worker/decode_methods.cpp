@@ -105,7 +105,7 @@ at::Tensor Selector::spotlight(int64_t layer, const at::Tensor& q, const at::Ten
   const auto qc = core::spotlight::query_codes(hash, q).to(k.scalar_type()).view({Hkv, Hq / Hkv, bits});
   const auto sim = at::matmul(qc, c.buf.slice(0, 0, S).permute({1, 2, 0})).reshape({Hq, S});
   const int64_t kept = core::spotlight::kept_keys(S, options_.pruning);
-  return std::get<0>(at::sort(std::get<1>(at::topk(sim.to(at::kFloat), kept, 1)), 1));
+  return core::spotlight::top_keys(sim, kept);
 }
 
 }  // namespace jenga::worker::decode

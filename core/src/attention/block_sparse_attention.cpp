@@ -57,13 +57,42 @@ SparseLayout lists_on(const SparseLayout& L, c10::Device device) {
 }
 
 #ifdef JENGA_CUDA_KERNELS
-// JENGA_SPARSE_ATTENTION_KERNEL=mma.sync: skip the Hopper forward (read once).
-bool forced_mma_sync() {
-  static const bool forced = [] {
+// JENGA_SPARSE_ATTENTION_KERNEL=mma.sync | wgmma | wgmma128 | decode: the forward kernel Auto
+// means, for benchmarks that compare them (read once; unset: Auto).
+FlashPath forced_path() {
+  static const FlashPath forced = [] {
     const char* v = std::getenv("JENGA_SPARSE_ATTENTION_KERNEL");
-    return v != nullptr && std::string(v) == "mma.sync";
+    const std::string s = v == nullptr ? "" : v;
+    if (s.empty()) return FlashPath::Auto;
+    if (s == "mma.sync") return FlashPath::MmaSync;
+    if (s == "wgmma") return FlashPath::Wgmma;
+    if (s == "wgmma128") return FlashPath::Wgmma128;
+    if (s == "decode") return FlashPath::Decode;
+    throw Error(msg("JENGA_SPARSE_ATTENTION_KERNEL='", s, "': expected mma.sync, wgmma, wgmma128 or decode"));
   }();
   return forced;
+}
+
+// What `path` runs for q: Auto resolved (the decode kernel for one query per head, else wgmma
+// where available, else mma.sync).
+FlashPath resolve(FlashPath path, const at::Tensor& q) {
+  if (path == FlashPath::Auto) path = forced_path();
+  if (path == FlashPath::Auto) {
+    if (q.size(0) == 1) return FlashPath::Decode;
+    return kernels::block_sparse_sm90_ready() ? FlashPath::Wgmma : FlashPath::MmaSync;
+  }
+  return path;
+}
+
+const char* path_name(FlashPath p) {
+  switch (p) {
+    case FlashPath::MmaSync: return "mma.sync";
+    case FlashPath::Wgmma: return "wgmma";
+    case FlashPath::Wgmma128: return "wgmma128";
+    case FlashPath::Decode: return "decode";
+    case FlashPath::Auto: break;
+  }
+  return "auto";
 }
 
 // The kernels read rows of D contiguous elements per head, heads D apart, 16-byte aligned.
@@ -217,7 +246,8 @@ bool block_sparse_wgmma_available(const at::Tensor& q) {
 std::string block_sparse_forward_kernel(const at::Tensor& q) {
   if (!q.is_cuda()) return "reference";
 #ifdef JENGA_CUDA_KERNELS
-  return !forced_mma_sync() && block_sparse_wgmma_available(q) ? "wgmma" : "mma.sync";
+  const c10::cuda::CUDAGuard guard(q.device());
+  return path_name(resolve(FlashPath::Auto, q));
 #else
   return "reference";
 #endif
@@ -236,13 +266,24 @@ AttentionWithLse block_sparse_flash_forward(const at::Tensor& q, const at::Tenso
   const auto L = lists_on(layout, q.device());
   auto out = at::empty(q.sizes(), q.options());
   auto lse = at::empty({q.size(1), q.size(0)}, q.options().dtype(at::kFloat));
-  if (path == FlashPath::Wgmma && !kernels::block_sparse_sm90_ready())
-    throw Error(msg(kWho, ": the wgmma forward needs compute capability 9.0 and an sm_90a build (device ", q.device(), ")"));
+  const FlashPath chosen = resolve(path, q);
+  if ((chosen == FlashPath::Wgmma || chosen == FlashPath::Wgmma128) && !kernels::block_sparse_sm90_ready())
+    throw Error(msg(kWho, ": the ", path_name(chosen), " forward needs compute capability 9.0 and an sm_90a build (device ", q.device(), ")"));
   auto problem = make_problem(qc, kc, vc, L, scale);
-  problem.path = path == FlashPath::MmaSync || (path == FlashPath::Auto && forced_mma_sync()) ? 1 : path == FlashPath::Wgmma ? 2 : 0;
-  kernels::check_cuda(kernels::block_sparse_flash_forward(problem, kernels::element_type(q, kWho),
-                                                          out.data_ptr(), q.size(1) * q.size(2), lse.data_ptr<float>(),
-                                                          kernels::current_stream()),
+  const auto type = kernels::element_type(q, kWho);
+  if (chosen == FlashPath::Decode) {
+    if (q.size(0) != 1) throw Error(msg(kWho, ": the decode kernel takes one query per head, got q ", q.sizes()));
+    const int splits = kernels::block_sparse_decode_splits(problem);
+    auto work = at::empty({static_cast<int64_t>(kernels::block_sparse_decode_workspace_floats(problem, splits))},
+                          q.options().dtype(at::kFloat));
+    kernels::check_cuda(kernels::block_sparse_flash_decode(problem, type, splits, work.data_ptr<float>(), out.data_ptr(),
+                                                           lse.data_ptr<float>(), kernels::current_stream()),
+                        "block_sparse_attention: decode kernel");
+    return {out, lse};
+  }
+  problem.path = chosen == FlashPath::MmaSync ? 1 : chosen == FlashPath::Wgmma ? 2 : 3;
+  kernels::check_cuda(kernels::block_sparse_flash_forward(problem, type, out.data_ptr(), q.size(1) * q.size(2),
+                                                          lse.data_ptr<float>(), kernels::current_stream()),
                       "block_sparse_attention: forward kernel");
   return {out, lse};
 #else

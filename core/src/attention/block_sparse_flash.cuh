@@ -29,7 +29,8 @@ struct BlockSparseProblem {
   const int32_t* columns = nullptr;         // [ncols] key positions
   float scale = 1.f;
   // Forward kernels: 0 = Hopper wgmma where block_sparse_sm90_ready(), else mma.sync;
-  // 1 = mma.sync (sm_80+); 2 = wgmma only (cudaErrorNotSupported where not ready).
+  // 1 = mma.sync (sm_80+); 2 = wgmma only (cudaErrorNotSupported where not ready);
+  // 3 = wgmma on 128-key tiles (two listed blocks / 128 columns a tile; Hopper only).
   int path = 0;
 };
 
@@ -46,9 +47,19 @@ bool block_sparse_problem_ok(const BlockSparseProblem& p);
 cudaError_t block_sparse_flash_forward(const BlockSparseProblem& p, ElementType type, void* out, int64_t out_stride,
                                        float* lse, cudaStream_t stream);
 
-// The forward's Hopper kernels (what block_sparse_flash_forward runs for path 0 / 2 when ready).
+// The forward's Hopper kernels (what block_sparse_flash_forward runs for paths 0, 2 and 3 when ready).
 cudaError_t block_sparse_flash_forward_sm90(const BlockSparseProblem& p, ElementType type, void* out, int64_t out_stride,
                                             float* lse, cudaStream_t stream);
+
+// One query per head (seq_q == 1, a decode step): each head's keys (its blocks, then its columns)
+// are cut into `splits` equal runs, one thread block each, which write a partial result (fp32
+// unnormalised output, running max and sum: [q_heads][splits][head_dim + 2] in `workspace`); a
+// second kernel merges them. The tiled kernels would give a head one thread block whose 64 query
+// rows are all padding but one, walking every key alone.
+int block_sparse_decode_splits(const BlockSparseProblem& p);  // for the current device's multiprocessors
+size_t block_sparse_decode_workspace_floats(const BlockSparseProblem& p, int splits);
+cudaError_t block_sparse_flash_decode(const BlockSparseProblem& p, ElementType type, int splits, float* workspace, void* out,
+                                      float* lse, cudaStream_t stream);
 
 struct BlockSparseBackward {
   const void* out = nullptr;   // the forward's output and its gradient, [seq_q, q_heads, D]

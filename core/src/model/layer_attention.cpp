@@ -29,6 +29,20 @@ class CacheScope {
   KvCache& cache_;
 };
 
+// Keeps SDPA off cuDNN for one call. cuDNN's attention builds an execution plan per shape, and a
+// decode step's key count is new at every step; the flash and memory-efficient kernels take any
+// length as it comes.
+class NoCudnnAttention {
+ public:
+#if JENGA_TORCH_AT_LEAST(2, 2)
+  NoCudnnAttention() : was_(at::globalContext().userEnabledCuDNNSDP()) { at::globalContext().setSDPUseCuDNN(false); }
+  ~NoCudnnAttention() { at::globalContext().setSDPUseCuDNN(was_); }
+
+ private:
+  bool was_;
+#endif
+};
+
 }  // namespace
 
 torch::Tensor CausalLM::begin_forward(int64_t S, int64_t segment, const LayerHooks& hooks, int64_t limit, const char* arch) {
@@ -83,6 +97,7 @@ torch::Tensor CausalLM::attend(int64_t layer, const torch::Tensor& q, const torc
   if (T == S) return segment > 0 ? packed_causal_attention(q, k, v, scale, segment) : causal_attention(q, k, v, scale, groups);
   if (T == 1) {
     // The newest token sees every cached key: no mask at all.
+    const NoCudnnAttention no_cudnn;
     const auto o = compat::scaled_dot_product_attention(q.transpose(0, 1).unsqueeze(0), k.transpose(0, 1).unsqueeze(0),
                                                         v.transpose(0, 1).unsqueeze(0), /*causal=*/false, scale);
     return o.squeeze(0).transpose(0, 1);

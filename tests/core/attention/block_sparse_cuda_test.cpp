@@ -1,11 +1,12 @@
 // The block-sparse flash kernels against the reference on the GPU (skipped without one): forward
 // (output and logsumexp) and backward (dq, dk, dv) on random layouts at several densities,
 // ragged lengths, GQA 32/8 and MHA, D 64 and 128, query blocks of 64 and 128, vertical columns,
-// pre-fill chunks and decode steps, empty rows, strided inputs; dense layouts against SDPA; the
+// pre-fill chunks and decode steps (the split-key decode kernel on long rows too), empty rows, strided inputs; dense layouts against SDPA; the
 // backward's determinism. Each failure prints the case and the largest error with its index
 // ([token, head, dim] for outputs and gradients, [head, query] for the logsumexp).
 #include "attention/block_sparse_ops.hpp"
 #include "jenga/core/attention/block_sparse_attention.hpp"
+#include "jenga/core/attention/selection.hpp"
 #include "jenga/core/compat.hpp"
 #include "layouts.hpp"
 
@@ -74,7 +75,11 @@ void check_case(const Case& c, const core::SparseLayout& L, bool backward = true
   const auto finite = want_lse.isfinite();
   // Both forward kernels where the device has both (mma.sync everywhere, wgmma on Hopper).
   std::vector<std::pair<std::string, core::FlashPath>> paths{{"mma.sync", core::FlashPath::MmaSync}};
-  if (core::block_sparse_wgmma_available(q)) paths.emplace_back("wgmma", core::FlashPath::Wgmma);
+  if (core::block_sparse_wgmma_available(q)) {
+    paths.emplace_back("wgmma", core::FlashPath::Wgmma);
+    paths.emplace_back("wgmma128", core::FlashPath::Wgmma128);
+  }
+  if (c.seq_q == 1) paths.emplace_back("decode", core::FlashPath::Decode);
   for (const auto& [name, path] : paths) {
     const auto r = core::block_sparse_flash_forward(q, k, v, L, scale, path);
     const auto d_out = test::diff(r.out, want.out);
@@ -268,4 +273,32 @@ TEST(BlockSparseCuda, LongerSequenceForwardOnly) {
   c.density = 0.1;
   c.columns = 100;
   check_case(c, test::random_layout(shape_of(c), c.density, c.columns), /*backward=*/false);
+}
+
+TEST(BlockSparseCuda, DecodeStepsSplitLongRows) {
+  REQUIRE_CUDA();
+  at::manual_seed(20);
+  // One query per head over long caches: many splits per head, rows of blocks and columns, rows of
+  // sorted columns only (what decode-time selection builds), the dense row, and a row with nothing.
+  for (int64_t dim : {64, 128})
+    for (int64_t sk : {70, 5000, 40000}) {
+      Case c;
+      c.seq_q = 1;
+      c.seq_k = sk;
+      c.dim = dim;
+      c.density = 0.3;
+      c.columns = 300;
+      check_case(c, test::random_layout(shape_of(c), c.density, c.columns), /*backward=*/sk < 10000);
+      const int64_t n = std::max<int64_t>(1, sk / 10);
+      const auto keys = std::get<0>(at::sort(std::get<1>(at::rand({c.hq, sk}).topk(n, 1)), 1));  // n per head, ascending
+      check_case(c, core::columns_layout(keys.to(at::kCUDA), sk), /*backward=*/false);
+      check_case(c, core::dense_causal_layout(shape_of(c), at::kCUDA), /*backward=*/false);
+    }
+  Case c;
+  c.seq_q = 1;
+  c.seq_k = 3000;
+  c.hq = c.hkv = 4;
+  auto mask = at::rand({c.hq, 1, shape_of(c).k_blocks()}).lt(0.5);
+  mask.select(0, 2).fill_(false);  // head 2 attends nothing: output 0, lse +inf
+  check_case(c, core::layout_from_block_mask(mask, shape_of(c)));
 }

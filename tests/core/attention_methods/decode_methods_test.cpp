@@ -136,6 +136,15 @@ TEST(Quest, BoundCoversEveryKeyOfItsPage) {
     }
 }
 
+TEST(Quest, BoundIsTheElementwiseDefinition) {
+  at::manual_seed(21);
+  const auto q = at::randn({8, 16}), k = at::randn({90, 2, 16});
+  const auto b = core::quest::page_bounds(k, 16);
+  const auto lo = b.min.repeat_interleave(4, 0), hi = b.max.repeat_interleave(4, 0);  // [Hq, pages, D]
+  const auto want = at::maximum(q.unsqueeze(1) * lo, q.unsqueeze(1) * hi).sum(-1);
+  EXPECT_LT((core::quest::upper_bounds(q, b) - want).abs().max().item<double>(), 1e-5);
+}
+
 TEST(Quest, AppendingKeysEqualsRecomputing) {
   at::manual_seed(13);
   const auto k = at::randn({77, 2, 8});
@@ -238,6 +247,15 @@ TEST(Spotlight, CodesSelectionAndLayout) {
   L.validate();
   EXPECT_EQ(test::lists(L.block_offsets, L.block_indices)[0], (std::vector<int32_t>{4}));  // the local block (keys 256..299)
   EXPECT_LE(L.attended_pairs(), 4 * (15 + 44));
+}
+
+TEST(Spotlight, TiesGoToRecentKeys) {
+  // Row 0: three keys tie at the top; row 1: every key ties.
+  const auto sim = at::tensor({5.0, 9.0, 9.0, 1.0, 9.0, 0.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0}).view({2, 6});
+  const auto top = core::spotlight::top_keys(sim, 2);
+  EXPECT_EQ(vec(top[0]), (std::vector<int64_t>{2, 4}));
+  EXPECT_EQ(vec(top[1]), (std::vector<int64_t>{4, 5}));
+  expect_error([&] { core::spotlight::top_keys(sim, 7); }, "keep in [1, S]");
 }
 
 TEST(Spotlight, TrainedHashBeatsRandomHashing) {

@@ -56,10 +56,12 @@ at::Tensor upper_bounds(const at::Tensor& q_in, const PageBounds& bounds) {
   if (!bounds.min.defined() || bounds.min.dim() != 3 || q.size(1) != bounds.min.size(2) || q.size(0) % bounds.min.size(0) != 0)
     throw Error(msg("quest::upper_bounds: query ", q_in.sizes(), " does not fit page bounds [Hkv, pages, D] ",
                     bounds.min.defined() ? bounds.min.sizes() : at::IntArrayRef{}));
-  const int64_t rep = q.size(0) / bounds.min.size(0);
-  const auto lo = bounds.min.repeat_interleave(rep, 0), hi = bounds.max.repeat_interleave(rep, 0);  // [Hq, P, D]
-  const auto qd = q.unsqueeze(1);
-  return at::maximum(qd * lo, qd * hi).sum(-1);
+  // max(q_d lo_d, q_d hi_d) is q_d hi_d where q_d >= 0, else q_d lo_d (lo <= hi): two batched
+  // products over the bounds as stored, not a [Hq, pages, D] temporary per step.
+  const int64_t hkv = bounds.min.size(0), D = q.size(1);
+  const auto qg = q.view({hkv, q.size(0) / hkv, D});
+  const auto ub = at::matmul(qg.clamp_min(0), bounds.max.transpose(1, 2)) + at::matmul(qg.clamp_max(0), bounds.min.transpose(1, 2));
+  return ub.reshape({q.size(0), bounds.pages()});
 }
 
 at::Tensor select_pages(const at::Tensor& q, const PageBounds& bounds, int64_t top_pages) {
@@ -67,7 +69,7 @@ at::Tensor select_pages(const at::Tensor& q, const PageBounds& bounds, int64_t t
   auto ub = upper_bounds(q, bounds);
   const int64_t P = bounds.pages(), n = std::min(top_pages, P);
   ub.narrow(1, P - 1, 1).fill_(std::numeric_limits<float>::infinity());  // the newest page always
-  return std::get<0>(std::get<1>(ub.topk(n, -1)).sort(-1));
+  return std::get<0>(std::get<1>(ub.topk(n, -1, /*largest=*/true, /*sorted=*/false)).sort(-1));
 }
 
 SparseLayout layout(const at::Tensor& q_in, const at::Tensor& k, const Options& options) {

@@ -82,10 +82,17 @@ int64_t kept_keys(int64_t seq_k, double pruning) {
 
 at::Tensor select(const Hash& hash, const at::Tensor& q, const at::Tensor& k, int64_t keep) {
   if (keep < 1 || keep > k.size(0)) throw Error(msg("spotlight::select: keep must be in [1, ", k.size(0), "], got ", keep));
-  const auto sim = hamming_similarity(hash, q, k);
-  // Similarities are integers: a position term below 1 breaks ties toward recent keys, deterministically.
-  const auto tie = at::arange(k.size(0), sim.options()) / static_cast<double>(2 * k.size(0));
-  return std::get<0>(std::get<1>((sim + tie.unsqueeze(0)).topk(keep, -1)).sort(-1));
+  return top_keys(hamming_similarity(hash, q, k), keep);
+}
+
+at::Tensor top_keys(const at::Tensor& similarity, int64_t keep) {
+  if (similarity.dim() != 2 || keep < 1 || keep > similarity.size(1))
+    throw Error(msg("spotlight::top_keys: expected similarities [Hq, S] and keep in [1, S], got ", similarity.sizes(), " and ", keep));
+  // Similarities are integers (many ties at 32 bits): ranked as similarity * S + position, ties
+  // go to recent keys, deterministically and exactly at any length.
+  const int64_t S = similarity.size(1);
+  const auto rank = similarity.round().to(at::kLong) * S + at::arange(S, similarity.options().dtype(at::kLong)).unsqueeze(0);
+  return std::get<0>(std::get<1>(rank.topk(keep, -1, /*largest=*/true, /*sorted=*/false)).sort(-1));
 }
 
 SparseLayout layout(const Hash& hash, const at::Tensor& q, const at::Tensor& k, double pruning, int64_t local_blocks,

@@ -44,6 +44,10 @@ int64_t kept_keys(int64_t seq_k, double pruning);
 // The `keep` most similar keys per query head (ties broken toward later keys) -> int64 [Hq, keep] ascending.
 at::Tensor select(const Hash& hash, const at::Tensor& q, const at::Tensor& k, int64_t keep);
 
+// The `keep` best keys of each row of integer similarities [Hq, S], ties broken toward recent
+// keys (what select() ranks by), ascending. Shared by callers that keep key codes themselves.
+at::Tensor top_keys(const at::Tensor& similarity, int64_t keep);
+
 // The decode layout (seq_q = 1, the query at key position S - 1): kept_keys(S, pruning) keys by
 // select() as columns, plus the local_blocks most recent key blocks listed whole (the local window
 // is always attended; selected keys inside it are not repeated).
