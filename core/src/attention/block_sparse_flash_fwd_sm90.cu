@@ -1,14 +1,12 @@
 // Forward on Hopper (sm_90a): the loop of block_sparse_flash_fwd.cu (V(t) in flight during
 // Q K(t)^T, K(t + 1) during P V(t)) with the two products on warpgroup MMA instead of per-warp
-// mma.sync. One thread block per (query head, 64 * WG query rows), WG warpgroups of 64 rows
-// sharing the K / V tiles. S = Q K^T has Q and K read by the tensor cores straight from swizzled
-// shared memory (once per warpgroup, where mma.sync has each warp load its own fragments);
-// O += P V is m64nDk16 with P from registers and V from shared memory (MN-major). The online
-// softmax is the mma.sync kernel's, on the same fragment layout. Two variants: 64-key tiles (S as
-// m64n64k16; paths 0 and 2) and 128-key tiles, two of the row's 64-key tiles at once (S as
-// m64n128k16; path 3), which halves the barriers, wgmma waits and softmax steps per key at the
-// price of twice the K / V shared memory. Compiled as real code only for sm_90a;
-// block_sparse_sm90_ready() says whether the running device got it.
+// mma.sync. One thread block per (query head, 64 * WG query
+// rows), WG warpgroups of 64 rows sharing the K / V tiles. S = Q K^T is wgmma m64n64k16 with Q
+// and K read by the tensor cores straight from swizzled shared memory (once per warpgroup, where
+// mma.sync has each warp load its own fragments); O += P V is m64nDk16 with P from registers and
+// V from shared memory (MN-major). The online softmax is the mma.sync kernel's, on the same
+// fragment layout. Compiled as real code only for sm_90a; block_sparse_sm90_ready() says whether
+// the running device got it.
 #include "attention/block_sparse_flash.cuh"
 
 #include "attention/key_tiles.cuh"
@@ -198,200 +196,25 @@ __global__ void __launch_bounds__(128 * WG, MIN_BLOCKS) forward_sm90_kernel(Bloc
 #endif
 }
 
-constexpr int kKeys2 = 2 * kKeys;  // keys per tile of the 128-key variant
-
-// Key tile t of the 128-key variant: the row's 64-key tiles 2t and 2t + 1 into the two halves of
-// a [D / 64][128][64] stage, positions to pos[128]. Rows r of the second half sit where
-// Sw128<128> puts r + 64 (64 * 64 elements on, the swizzle's row phase unchanged), so each
-// 64-column region holds 128 rows at one 128-byte pitch. Past the row's last 64-key tile the
-// second half is a column tile past the list's end: padding keys, zero-filled, at kFar.
-template <int D, int NT, typename T>
-__device__ __forceinline__ void load_key_pair(T* dst, const T* base, int64_t stride, const RowTiles& rt, int t, int* pos,
-                                              int tid) {
-  load_key_tile<D, Sw128<kKeys2>, NT>(dst, base, stride, rt, 2 * t, pos, tid);
-  load_key_tile<D, Sw128<kKeys2>, NT>(dst + kKeys * 64, base, stride, rt, 2 * t + 1, pos == nullptr ? nullptr : pos + kKeys,
-                                      tid);
-}
-
-template <typename T, int D, int WG, int MIN_BLOCKS>
-__global__ void __launch_bounds__(128 * WG, MIN_BLOCKS)
-    forward_sm90_k128_kernel(BlockSparseProblem p, T* out, int64_t out_stride, float* lse) {
-#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-  constexpr int NT = 128 * WG, BM = 64 * WG;
-  extern __shared__ unsigned char smem_raw[];
-  // Swizzled regions must start on 1024 bytes (the launch adds the slack).
-  unsigned char* smem = smem_raw + ((1024 - (smem_addr(smem_raw) & 1023)) & 1023);
-  T* sQ = reinterpret_cast<T*>(smem);
-  T* sK = sQ + BM * D;
-  T* sV = sK + kKeys2 * D;
-  int* sPos = reinterpret_cast<int*>(sV + kKeys2 * D);
-
-  const int tid = threadIdx.x, lane = tid & 31, wg = tid >> 7, w = (tid >> 5) & 3, g = lane >> 2, t4 = lane & 3;
-  const QueryTile qt = query_tile(p, BM);
-  const int h = qt.h, hk = qt.hk, q0 = qt.q0;
-  const int row = h * p.q_blocks + q0 / p.block_q;
-  const int first_pos = p.seq_k - p.seq_q + q0;
-  const int my_row0 = wg * 64 + w * 16 + g;  // this thread's rows: my_row0 and my_row0 + 8
-  const RowTiles rt(p, row);
-  const int n_tiles = (rt.n_tiles + 1) / 2;
-
-  const T* gq = static_cast<const T*>(p.q) + static_cast<int64_t>(h) * D;
-  const T* gk = static_cast<const T*>(p.k) + static_cast<int64_t>(hk) * D;
-  const T* gv = static_cast<const T*>(p.v) + static_cast<int64_t>(hk) * D;
-  load_rows<D, QLayout<D>, NT>(sQ, gq, p.q_stride, q0, BM, p.seq_q, tid);
-  if (n_tiles > 0) load_key_pair<D, NT>(sK, gk, p.k_stride, rt, 0, sPos, tid);
-  cp_async_commit();
-
-  // Descriptors, built once outside the wgmma groups. Q's and K's per k16 step: a 64-column
-  // region, then 32 bytes a step along the swizzled 128-byte rows. K as the N = 128 K-major B
-  // operand: 16 groups of 8 rows, 1024 bytes apart, i.e. all 128 rows of the region. V's per
-  // k16 step over the keys: rows 16kk.. (two 8-row groups, 1024 bytes apart) of every 64-column
-  // region, the regions 128 rows apart.
-  const T* my_q = sQ + wg * 64 * D;
-  uint64_t dq[D / 16], dk[D / 16], dv[kKeys2 / 16];
-#pragma unroll
-  for (int kk = 0; kk < D / 16; ++kk) {
-    dq[kk] = smem_desc(my_q + (kk >> 2) * 64 * 64 + (kk & 3) * 16, 16, 1024);
-    dk[kk] = smem_desc(sK + (kk >> 2) * kKeys2 * 64 + (kk & 3) * 16, 16, 1024);
-  }
-#pragma unroll
-  for (int kk = 0; kk < kKeys2 / 16; ++kk) dv[kk] = smem_desc(sV + kk * 16 * 64, kKeys2 * 64 * sizeof(T), 1024);
-
-  float o[D / 2];
-#pragma unroll
-  for (int i = 0; i < D / 2; ++i) o[i] = 0.f;
-  float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
-  const float sl2 = p.scale * kLog2e;
-
-  for (int t = 0; t < n_tiles; ++t) {
-    // No key of the tile is later than any query when both halves are listed blocks ending at or
-    // before the first query (read here so the index loads overlap the wait and the product).
-    const bool unmasked = 2 * t + 1 < rt.nb && rt.block_start(2 * t) + kKeys - 1 <= first_pos &&
-                          rt.block_start(2 * t + 1) + kKeys - 1 <= first_pos;
-    cp_async_wait<0>();
-    fence_proxy_async();
-    __syncthreads();  // K(t) (and Q) visible to the tensor cores; V(t - 1) no longer read
-    load_key_pair<D, NT>(sV, gv, p.v_stride, rt, t, nullptr, tid);
-    cp_async_commit();
-
-    float s[kKeys2 / 2];
-    wgmma_fence();
-    wgmma_m64n128_ss_first<T>(s, dq[0], dk[0]);
-#pragma unroll
-    for (int kk = 1; kk < D / 16; ++kk) wgmma_m64n128_ss<T>(s, dq[kk], dk[kk]);
-    wgmma_commit();
-    wgmma_wait_all();
-    fence_regs(s);
-
-    if (!unmasked) {
-#pragma unroll
-      for (int i = 0; i < kKeys2 / 2; ++i) {
-        const int col = (i >> 2) * 8 + t4 * 2 + (i & 1);
-        const int qpos = first_pos + my_row0 + ((i >> 1) & 1) * 8;
-        if (sPos[col] > qpos) s[i] = -INFINITY;
-      }
-    }
-#pragma unroll
-    for (int hf = 0; hf < 2; ++hf) {
-      float mx = -INFINITY;
-#pragma unroll
-      for (int c = 0; c < kKeys2 / 8; ++c) mx = fmaxf(mx, fmaxf(s[4 * c + 2 * hf], s[4 * c + 2 * hf + 1]));
-      const float m_new = fmaxf(m[hf], quad_max(mx) * sl2);
-      const float m_use = m_new == -INFINITY ? 0.f : m_new;  // no key seen yet: keep exp finite
-      const float corr = ex2(m[hf] - m_use);
-      m[hf] = m_new;
-      float sum = 0.f;
-#pragma unroll
-      for (int c = 0; c < kKeys2 / 8; ++c)
-#pragma unroll
-        for (int e = 0; e < 2; ++e) {
-          float& x = s[4 * c + 2 * hf + e];
-          x = ex2(fmaf(x, sl2, -m_use));
-          sum += x;
-        }
-      l[hf] = l[hf] * corr + sum;
-#pragma unroll
-      for (int c = 0; c < D / 8; ++c) {
-        o[4 * c + 2 * hf] *= corr;
-        o[4 * c + 2 * hf + 1] *= corr;
-      }
-    }
-    // P as A fragments for the 8 k16 steps, all converted before the first wgmma reads any.
-    uint32_t a[kKeys2 / 16][4];
-#pragma unroll
-    for (int kk = 0; kk < kKeys2 / 16; ++kk)
-#pragma unroll
-      for (int i = 0; i < 4; ++i) {
-        a[kk][i] = pack2<T>(s[8 * kk + 2 * i], s[8 * kk + 2 * i + 1]);
-        asm volatile("" : "+r"(a[kk][i])::"memory");
-      }
-
-    cp_async_wait<0>();
-    fence_proxy_async();
-    __syncthreads();  // V(t) visible; every warpgroup is done with K(t) and the positions
-    if (t + 1 < n_tiles) load_key_pair<D, NT>(sK, gk, p.k_stride, rt, t + 1, sPos, tid);
-    cp_async_commit();
-
-    fence_regs(o);
-    wgmma_fence();
-#pragma unroll
-    for (int kk = 0; kk < kKeys2 / 16; ++kk) wgmma_pv<T, D>(o, a[kk], dv[kk]);
-    wgmma_commit();
-    wgmma_wait_all();
-    fence_regs(o);
-  }
-
-  cp_async_wait<0>();
-#pragma unroll
-  for (int hf = 0; hf < 2; ++hf) {
-    const float sum = quad_sum(l[hf]);
-    const float inv = sum > 0.f ? 1.f / sum : 0.f;
-    const int r = q0 + my_row0 + hf * 8;
-    if (r < p.seq_q) {
-      T* dst = out + static_cast<int64_t>(r) * out_stride + static_cast<int64_t>(h) * D + t4 * 2;
-#pragma unroll
-      for (int n = 0; n < D / 8; ++n)
-        *reinterpret_cast<uint32_t*>(dst + n * 8) = pack2<T>(o[4 * n + 2 * hf] * inv, o[4 * n + 2 * hf + 1] * inv);
-      if (t4 == 0) lse[static_cast<int64_t>(h) * p.seq_q + r] = sum > 0.f ? m[hf] * kLn2 + logf(sum) : INFINITY;
-    }
-  }
-#else
-  __trap();  // never launched: block_sparse_sm90_ready() is false for such a build
-#endif
-}
-
-template <typename T, int D, int WG, bool K128>
+template <typename T, int D, int WG>
 cudaError_t launch(const BlockSparseProblem& p, void* out, int64_t out_stride, float* lse, cudaStream_t stream) {
-  // One stage each of Q, K and V (49 KB at D 128 and 64 rows; 81 KB with 128-key tiles, so two
-  // blocks a multiprocessor). More thread blocks per multiprocessor beat deeper pipelines here:
-  // each block's warpgroup alternates tensor-core and softmax work, and other blocks fill the gaps.
-  constexpr int BM = 64 * WG, KEYS = K128 ? kKeys2 : kKeys;
-  constexpr int MIN_BLOCKS = WG == 2 ? 1 : K128 ? 2 : JENGA_SM90_MIN_BLOCKS;
-  const int smem = (BM + 2 * KEYS) * D * static_cast<int>(sizeof(T)) + KEYS * static_cast<int>(sizeof(int)) + 1024;
-  void (*kernel)(BlockSparseProblem, T*, int64_t, float*);
-  if constexpr (K128)
-    kernel = forward_sm90_k128_kernel<T, D, WG, MIN_BLOCKS>;
-  else
-    kernel = forward_sm90_kernel<T, D, WG, MIN_BLOCKS>;
+  // One stage each of Q, K and V (49 KB at D 128 and 64 rows). More thread blocks per
+  // multiprocessor beat deeper pipelines here: each block's warpgroup alternates tensor-core and
+  // softmax work, and other blocks fill the gaps.
+  constexpr int BM = 64 * WG, MIN_BLOCKS = WG == 1 ? JENGA_SM90_MIN_BLOCKS : 1;
+  const int smem = (BM + 2 * kKeys) * D * static_cast<int>(sizeof(T)) + kKeys * static_cast<int>(sizeof(int)) + 1024;
+  const auto kernel = forward_sm90_kernel<T, D, WG, MIN_BLOCKS>;
   if (const auto e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem); e != cudaSuccess) return e;
   const dim3 grid = query_grid(p, BM);
   kernel<<<grid, 128 * WG, smem, stream>>>(p, static_cast<T*>(out), out_stride, lse);
   return cudaGetLastError();
 }
 
-template <typename T, bool K128>
+template <typename T>
 cudaError_t by_shape(const BlockSparseProblem& p, void* out, int64_t out_stride, float* lse, cudaStream_t stream) {
   if (p.head_dim == 64)
-    return p.block_q == 128 ? launch<T, 64, 2, K128>(p, out, out_stride, lse, stream)
-                            : launch<T, 64, 1, K128>(p, out, out_stride, lse, stream);
-  return p.block_q == 128 ? launch<T, 128, 2, K128>(p, out, out_stride, lse, stream)
-                          : launch<T, 128, 1, K128>(p, out, out_stride, lse, stream);
-}
-
-// Path 3 takes the 128-key kernels, every other path the 64-key ones.
-template <typename T>
-cudaError_t by_path(const BlockSparseProblem& p, void* out, int64_t out_stride, float* lse, cudaStream_t stream) {
-  return p.path == 3 ? by_shape<T, true>(p, out, out_stride, lse, stream) : by_shape<T, false>(p, out, out_stride, lse, stream);
+    return p.block_q == 128 ? launch<T, 64, 2>(p, out, out_stride, lse, stream) : launch<T, 64, 1>(p, out, out_stride, lse, stream);
+  return p.block_q == 128 ? launch<T, 128, 2>(p, out, out_stride, lse, stream) : launch<T, 128, 1>(p, out, out_stride, lse, stream);
 }
 
 }  // namespace
@@ -419,8 +242,8 @@ cudaError_t block_sparse_flash_forward_sm90(const BlockSparseProblem& p, Element
                                             float* lse, cudaStream_t stream) {
   if (!block_sparse_problem_ok(p) || out_stride % 2 != 0) return cudaErrorInvalidValue;
   switch (type) {
-    case ElementType::BF16: return by_path<__nv_bfloat16>(p, out, out_stride, lse, stream);
-    case ElementType::F16: return by_path<__half>(p, out, out_stride, lse, stream);
+    case ElementType::BF16: return by_shape<__nv_bfloat16>(p, out, out_stride, lse, stream);
+    case ElementType::F16: return by_shape<__half>(p, out, out_stride, lse, stream);
     case ElementType::F32: break;
   }
   return cudaErrorInvalidValue;
