@@ -92,20 +92,18 @@ at::Tensor Selector::spotlight(int64_t layer, const at::Tensor& q, const at::Ten
   auto& c = codes_[layer];
   if (!c.buf.defined() || c.count > S) c = Codes{};
   if (c.count < S) {
-    const auto fresh = core::spotlight::key_codes(hash, k.slice(0, c.count, S)).to(k.scalar_type());  // [n, Hkv, bits]
-    if (!c.buf.defined() || c.buf.size(0) < S) {
-      auto grown = at::empty({std::max<int64_t>(2 * S, 64), Hkv, bits}, fresh.options());
-      if (c.count > 0) grown.slice(0, 0, c.count).copy_(c.buf.slice(0, 0, c.count));
+    // Only the keys cached since the last step are hashed; a head's codes stay contiguous.
+    const auto fresh = core::spotlight::pack_codes(core::spotlight::key_codes(hash, k.slice(0, c.count, S))).transpose(0, 1);
+    if (!c.buf.defined() || c.buf.size(1) < S) {
+      auto grown = at::empty({Hkv, std::max<int64_t>(2 * S, 64), fresh.size(2)}, fresh.options());
+      if (c.count > 0) grown.slice(1, 0, c.count).copy_(c.buf.slice(1, 0, c.count));
       c.buf = grown;
     }
-    c.buf.slice(0, c.count, S).copy_(fresh);
+    c.buf.slice(1, c.count, S).copy_(fresh);
     c.count = S;
   }
-  // Shared bits (up to a constant): query codes [Hkv, g, bits] @ key codes [Hkv, bits, S].
-  const auto qc = core::spotlight::query_codes(hash, q).to(k.scalar_type()).view({Hkv, Hq / Hkv, bits});
-  const auto sim = at::matmul(qc, c.buf.slice(0, 0, S).permute({1, 2, 0})).reshape({Hq, S});
-  const int64_t kept = core::spotlight::kept_keys(S, options_.pruning);
-  return core::spotlight::top_keys(sim, kept);
+  const auto qw = core::spotlight::pack_codes(core::spotlight::query_codes(hash, q)).view({Hq, -1});
+  return core::spotlight::select_packed(qw, c.buf.slice(1, 0, S), bits, core::spotlight::kept_keys(S, options_.pruning));
 }
 
 }  // namespace jenga::worker::decode

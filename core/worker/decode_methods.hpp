@@ -46,7 +46,7 @@ class Selector {
   at::Tensor spotlight(int64_t layer, const at::Tensor& q, const at::Tensor& k);
 
   struct Codes {
-    at::Tensor buf;     // key codes ±1 [capacity, Hkv, bits], in the keys' dtype
+    at::Tensor buf;     // packed key codes, int32 [Hkv, capacity, words] (spotlight::pack_codes)
     int64_t count = 0;  // rows filled
   };
   Options options_;

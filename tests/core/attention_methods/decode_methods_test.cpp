@@ -12,6 +12,7 @@
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
+#include <torch/cuda.h>
 
 #include <cmath>
 #include <cstdio>
@@ -256,6 +257,45 @@ TEST(Spotlight, TiesGoToRecentKeys) {
   EXPECT_EQ(vec(top[0]), (std::vector<int64_t>{2, 4}));
   EXPECT_EQ(vec(top[1]), (std::vector<int64_t>{4, 5}));
   expect_error([&] { core::spotlight::top_keys(sim, 7); }, "keep in [1, S]");
+}
+
+TEST(Spotlight, PackedCodesSelectWhatSelectDoes) {
+  at::manual_seed(22);
+  // 33 bits: word 0 holds bits 0..31, word 1 bit 32; -1 codes are 0 bits.
+  auto c = at::ones({33});
+  c[1] = -1;
+  const auto w = core::spotlight::pack_codes(c.view({1, 33}));
+  EXPECT_EQ(w[0][0].item<int32_t>(), static_cast<int32_t>(0xfffffffdu));
+  EXPECT_EQ(w[0][1].item<int32_t>(), 1);
+  for (const int64_t bits : {32, 48}) {
+    const auto h = core::spotlight::random_hash(8, 2, 16, bits, 5);
+    const auto k = at::randn({300, 2, 16}), q = at::randn({8, 16});
+    const auto qw = core::spotlight::pack_codes(core::spotlight::query_codes(h, q.unsqueeze(0)))[0];
+    const auto kw = core::spotlight::pack_codes(core::spotlight::key_codes(h, k)).transpose(0, 1);  // [Hkv, S, W], strided
+    for (const int64_t keep : {1, 15, 137, 300})
+      EXPECT_TRUE(at::equal(core::spotlight::select_packed(qw, kw, bits, keep), core::spotlight::select(h, q, k, keep)))
+          << bits << " bits, keep " << keep;
+  }
+  expect_error([&] { core::spotlight::select_packed(at::zeros({8, 1}, at::kInt), at::zeros({2, 5, 1}, at::kInt), 32, 6); },
+               "keep must be in [1, 5]");
+}
+
+TEST(Spotlight, PackedSelectionOnTheGpuEqualsTheReference) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  at::manual_seed(23);
+  // Long caches (many keys per thread), every keep from one key to all, 1 and 2 words, GQA 32 / 8.
+  for (const int64_t bits : {32, 64})
+    for (const int64_t S : {1, 700, 130001}) {
+      const int64_t W = bits / 32;
+      const auto kw = at::randint(std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max(), {8, S, W}, at::kInt);
+      // Queries near some keys' codes so the top is not all ties.
+      const auto qw = at::randint(std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max(), {32, W}, at::kInt);
+      for (const int64_t keep : std::vector<int64_t>{1, std::max<int64_t>(1, S / 10), S}) {
+        const auto want = core::spotlight::select_packed(qw, kw, bits, keep);
+        const auto got = core::spotlight::select_packed(qw.cuda(), kw.cuda(), bits, keep);
+        EXPECT_TRUE(at::equal(got.cpu(), want)) << bits << " bits, S " << S << ", keep " << keep;
+      }
+    }
 }
 
 TEST(Spotlight, TrainedHashBeatsRandomHashing) {

@@ -12,6 +12,13 @@
 #include <cmath>
 #include <set>
 
+#ifdef JENGA_CUDA_KERNELS
+#include "attention/hamming_select.cuh"
+#include "kernels/torch_bridge.hpp"
+
+#include <c10/cuda/CUDAGuard.h>
+#endif
+
 namespace jenga::core::spotlight {
 
 using methods_detail::decode_query;
@@ -93,6 +100,60 @@ at::Tensor top_keys(const at::Tensor& similarity, int64_t keep) {
   const int64_t S = similarity.size(1);
   const auto rank = similarity.round().to(at::kLong) * S + at::arange(S, similarity.options().dtype(at::kLong)).unsqueeze(0);
   return std::get<0>(std::get<1>(rank.topk(keep, -1, /*largest=*/true, /*sorted=*/false)).sort(-1));
+}
+
+at::Tensor pack_codes(const at::Tensor& codes) {
+  if (!codes.defined() || codes.dim() < 1 || codes.size(-1) < 1 || codes.size(-1) > 64)
+    throw Error(msg("spotlight::pack_codes: expected codes [..., bits <= 64], got ", codes.defined() ? codes.sizes() : at::IntArrayRef{}));
+  const int64_t bits = codes.size(-1), words = (bits + 31) / 32;
+  auto b = codes.gt(0).to(at::kLong);
+  if (words * 32 > bits) b = at::constant_pad_nd(b, {0, words * 32 - bits});
+  std::vector<int64_t> shape(codes.sizes().begin(), codes.sizes().end());
+  shape.back() = words;
+  shape.push_back(32);
+  const auto weights = at::pow(at::full({32}, 2, longs(codes.device())), at::arange(32, longs(codes.device())));
+  const auto v = (b.view(shape) * weights).sum(-1);  // [0, 2^32)
+  // The same 32 bits as int32 (two's complement).
+  return (v - v.ge(int64_t{1} << 31).to(at::kLong) * (int64_t{1} << 32)).to(at::kInt);
+}
+
+at::Tensor select_packed(const at::Tensor& q_words, const at::Tensor& k_words, int64_t bits, int64_t keep) {
+  if (q_words.dim() != 2 || k_words.dim() != 3 || q_words.size(1) != k_words.size(2) || q_words.scalar_type() != at::kInt ||
+      k_words.scalar_type() != at::kInt || k_words.size(0) == 0 || q_words.size(0) % k_words.size(0) != 0)
+    throw Error(msg("spotlight::select_packed: expected int32 query words [Hq, W] and key words [Hkv, S, W], Hkv dividing Hq; got ",
+                    q_words.sizes(), " ", q_words.scalar_type(), " and ", k_words.sizes(), " ", k_words.scalar_type()));
+  const int64_t Hq = q_words.size(0), Hkv = k_words.size(0), S = k_words.size(1), W = q_words.size(1);
+  if (bits < 1 || bits > 32 * W || W > 2) throw Error(msg("spotlight::select_packed: ", bits, " bits do not fit ", W, " words (at most 2)"));
+  if (keep < 1 || keep > S) throw Error(msg("spotlight::select_packed: keep must be in [1, ", S, "], got ", keep));
+#ifdef JENGA_CUDA_KERNELS
+  if (k_words.is_cuda()) {
+    const c10::cuda::CUDAGuard guard(k_words.device());
+    const auto q = q_words.to(k_words.device()).contiguous();
+    const auto k = k_words.stride(2) == 1 ? k_words : k_words.contiguous();
+    auto out = at::empty({Hq, keep}, longs(k.device()));
+    kernels::HammingSelect p;
+    p.q = reinterpret_cast<const uint32_t*>(q.data_ptr<int32_t>());
+    p.k = reinterpret_cast<const uint32_t*>(k.data_ptr<int32_t>());
+    p.head_stride = k.stride(0);
+    p.key_stride = k.stride(1);
+    p.q_heads = static_cast<int>(Hq);
+    p.kv_heads = static_cast<int>(Hkv);
+    p.words = static_cast<int>(W);
+    p.bits = static_cast<int>(bits);
+    p.seq_k = static_cast<int>(S);
+    p.keep = static_cast<int>(keep);
+    kernels::check_cuda(kernels::hamming_select(p, out.data_ptr<int64_t>(), kernels::current_stream()),
+                        "spotlight::select_packed: kernel");
+    return out;
+  }
+#endif
+  // Shared bits = bits - popcount(q xor k), the popcount by unpacking (the reference path).
+  const auto q = q_words.to(k_words.device()).view({Hkv, Hq / Hkv, 1, W}).to(at::kLong);
+  const auto k = k_words.to(at::kLong).unsqueeze(1);  // [Hkv, 1, S, W]
+  const auto x = at::bitwise_and(at::bitwise_xor(q, k), int64_t{0xffffffff});  // [Hkv, g, S, W]
+  auto differ = at::zeros_like(x);
+  for (int64_t j = 0; j < 32; ++j) differ += at::bitwise_and(at::bitwise_right_shift(x, j), 1);
+  return top_keys((bits - differ.sum(-1)).reshape({Hq, S}), keep);
 }
 
 SparseLayout layout(const Hash& hash, const at::Tensor& q, const at::Tensor& k, double pruning, int64_t local_blocks,

@@ -44,6 +44,15 @@ int64_t kept_keys(int64_t seq_k, double pruning);
 // The `keep` most similar keys per query head (ties broken toward later keys) -> int64 [Hq, keep] ascending.
 at::Tensor select(const Hash& hash, const at::Tensor& q, const at::Tensor& k, int64_t keep);
 
+// Codes packed 32 bits to an int32 word, bit j of word w = code bit 32 w + j (1 for +1, padding
+// bits 0): [..., bits] -> int32 [..., ceil(bits / 32)]. At most 64 bits.
+at::Tensor pack_codes(const at::Tensor& codes);
+
+// select() on packed codes: query words [Hq, W], key words [Hkv, S, W] (any strides with the
+// words of one key contiguous) -> int64 [Hq, keep] ascending, the same keys as top_keys on the
+// shared-bit counts. On the GPU one kernel (popcount, a histogram of 0..bits, an ordered pass).
+at::Tensor select_packed(const at::Tensor& q_words, const at::Tensor& k_words, int64_t bits, int64_t keep);
+
 // The `keep` best keys of each row of integer similarities [Hq, S], ties broken toward recent
 // keys (what select() ranks by), ascending. Shared by callers that keep key codes themselves.
 at::Tensor top_keys(const at::Tensor& similarity, int64_t keep);

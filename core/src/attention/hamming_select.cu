@@ -1,0 +1,125 @@
+// hamming_select.cuh: one thread block per query head. Pass 1 counts the keys at each number of
+// shared bits (per-warp histograms in shared memory: 33 bins would serialise a block's atomics);
+// one thread finds the threshold t (the fewest shared bits a kept key has) and how many keys at
+// exactly t are kept, the latest ones. Pass 2 gives each thread a contiguous run of keys, counts
+// its keys above t and at t, and a block scan turns the counts into where each run's kept keys go
+// in the output (ascending, because runs are in order). Pass 3 writes them.
+#include "attention/hamming_select.cuh"
+
+namespace jenga::core::kernels {
+namespace {
+
+constexpr int kThreadsSel = 1024;
+constexpr int kWarpsSel = kThreadsSel / 32;
+constexpr int kMaxBins = 65;  // shared-bit counts 0..64
+
+template <int W>
+__device__ __forceinline__ int shared_bits(const uint32_t (&q)[W], const uint32_t* key, int bits) {
+  int differ = 0;
+#pragma unroll
+  for (int w = 0; w < W; ++w) differ += __popc(q[w] ^ key[w]);
+  return bits - differ;  // padding bits are 0 in both codes
+}
+
+// Exclusive scan of (a, b) pairs over the block; returns the totals too.
+__device__ __forceinline__ void block_scan2(int a, int b, int& a_before, int& b_before, int2* warp_sums) {
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  int sa = a, sb = b;
+#pragma unroll
+  for (int o = 1; o < 32; o <<= 1) {
+    const int ta = __shfl_up_sync(0xffffffffu, sa, o), tb = __shfl_up_sync(0xffffffffu, sb, o);
+    if (lane >= o) {
+      sa += ta;
+      sb += tb;
+    }
+  }
+  if (lane == 31) warp_sums[warp] = make_int2(sa, sb);
+  __syncthreads();
+  if (warp == 0) {
+    int2 v = lane < kWarpsSel ? warp_sums[lane] : make_int2(0, 0);
+    int xa = v.x, xb = v.y;
+#pragma unroll
+    for (int o = 1; o < 32; o <<= 1) {
+      const int ta = __shfl_up_sync(0xffffffffu, xa, o), tb = __shfl_up_sync(0xffffffffu, xb, o);
+      if (lane >= o) {
+        xa += ta;
+        xb += tb;
+      }
+    }
+    if (lane < kWarpsSel) warp_sums[lane] = make_int2(xa - v.x, xb - v.y);  // exclusive, per warp
+  }
+  __syncthreads();
+  a_before = warp_sums[warp].x + sa - a;
+  b_before = warp_sums[warp].y + sb - b;
+}
+
+template <int W>
+__global__ void __launch_bounds__(kThreadsSel) select_kernel(HammingSelect p, int64_t* out) {
+  __shared__ int hist[kWarpsSel][kMaxBins];
+  __shared__ int2 warp_sums[kWarpsSel];
+  __shared__ int s_t, s_skip;
+  const int tid = threadIdx.x, warp = tid >> 5;
+  const int h = blockIdx.x, hk = h / (p.q_heads / p.kv_heads);
+  uint32_t q[W];
+#pragma unroll
+  for (int w = 0; w < W; ++w) q[w] = p.q[static_cast<int64_t>(h) * p.words + w];
+  const uint32_t* keys = p.k + static_cast<int64_t>(hk) * p.head_stride;
+
+  for (int i = tid; i < kWarpsSel * kMaxBins; i += kThreadsSel) (&hist[0][0])[i] = 0;
+  __syncthreads();
+  for (int i = tid; i < p.seq_k; i += kThreadsSel) atomicAdd(&hist[warp][shared_bits<W>(q, keys + i * p.key_stride, p.bits)], 1);
+  __syncthreads();
+  for (int b = tid; b <= p.bits; b += kThreadsSel) {
+    int s = 0;
+    for (int w = 0; w < kWarpsSel; ++w) s += hist[w][b];
+    hist[0][b] = s;
+  }
+  __syncthreads();
+  if (tid == 0) {
+    // Walk down from the most shared bits until `keep` keys are covered.
+    int above = 0, t = 0;
+    for (int b = p.bits; b >= 0; --b) {
+      if (above + hist[0][b] >= p.keep) {
+        t = b;
+        break;
+      }
+      above += hist[0][b];
+    }
+    s_t = t;
+    s_skip = hist[0][t] - (p.keep - above);  // the earliest keys at t that are not kept
+  }
+  __syncthreads();
+  const int t = s_t, skip = s_skip;
+
+  const int per = (p.seq_k + kThreadsSel - 1) / kThreadsSel;
+  const int lo = min(p.seq_k, tid * per), hi = min(p.seq_k, lo + per);
+  int n_above = 0, n_at = 0;
+  for (int i = lo; i < hi; ++i) {
+    const int s = shared_bits<W>(q, keys + i * p.key_stride, p.bits);
+    n_above += s > t;
+    n_at += s == t;
+  }
+  int above_before = 0, at_before = 0;
+  block_scan2(n_above, n_at, above_before, at_before, warp_sums);
+  // Kept keys before this run: every one above t, and the ties at t past the first `skip`.
+  int slot = above_before + max(0, at_before - skip), tie = at_before;
+  int64_t* dst = out + static_cast<int64_t>(h) * p.keep;
+  for (int i = lo; i < hi; ++i) {
+    const int s = shared_bits<W>(q, keys + i * p.key_stride, p.bits);
+    const bool kept = s > t || (s == t && tie++ >= skip);
+    if (kept) dst[slot++] = i;
+  }
+}
+
+}  // namespace
+
+cudaError_t hamming_select(const HammingSelect& p, int64_t* out, cudaStream_t stream) {
+  if (p.q_heads <= 0 || p.kv_heads <= 0 || p.q_heads % p.kv_heads != 0 || p.words < 1 || p.words > 2 || p.bits < 1 ||
+      p.bits > 32 * p.words || p.seq_k < 1 || p.keep < 1 || p.keep > p.seq_k || p.q == nullptr || p.k == nullptr || out == nullptr)
+    return cudaErrorInvalidValue;
+  if (p.words == 1) select_kernel<1><<<p.q_heads, kThreadsSel, 0, stream>>>(p, out);
+  else select_kernel<2><<<p.q_heads, kThreadsSel, 0, stream>>>(p, out);
+  return cudaGetLastError();
+}
+
+}  // namespace jenga::core::kernels
