@@ -93,7 +93,7 @@ at::Tensor Selector::spotlight(int64_t layer, const at::Tensor& q, const at::Ten
   if (!c.buf.defined() || c.count > S) c = Codes{};
   if (c.count < S) {
     // Only the keys cached since the last step are hashed; a head's codes stay contiguous.
-    const auto fresh = core::spotlight::pack_codes(core::spotlight::key_codes(hash, k.slice(0, c.count, S))).transpose(0, 1);
+    const auto fresh = core::spotlight::packed_key_codes(hash, k.slice(0, c.count, S)).transpose(0, 1);
     if (!c.buf.defined() || c.buf.size(1) < S) {
       auto grown = at::empty({Hkv, std::max<int64_t>(2 * S, 64), fresh.size(2)}, fresh.options());
       if (c.count > 0) grown.slice(1, 0, c.count).copy_(c.buf.slice(1, 0, c.count));
@@ -102,7 +102,7 @@ at::Tensor Selector::spotlight(int64_t layer, const at::Tensor& q, const at::Ten
     c.buf.slice(1, c.count, S).copy_(fresh);
     c.count = S;
   }
-  const auto qw = core::spotlight::pack_codes(core::spotlight::query_codes(hash, q)).view({Hq, -1});
+  const auto qw = core::spotlight::packed_query_codes(hash, q).view({Hq, -1});
   return core::spotlight::select_packed(qw, c.buf.slice(1, 0, S), bits, core::spotlight::kept_keys(S, options_.pruning));
 }
 

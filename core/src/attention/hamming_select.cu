@@ -111,7 +111,26 @@ __global__ void __launch_bounds__(kThreadsSel) select_kernel(HammingSelect p, in
   }
 }
 
+__global__ void pack_signs_kernel(const float* x, int64_t rows, int bits, int words, uint32_t* out) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;  // (row, word)
+  if (i >= rows * words) return;
+  const float* src = x + (i / words) * bits;
+  const int first = static_cast<int>(i % words) * 32;
+  uint32_t v = 0;
+  for (int j = 0; j < 32 && first + j < bits; ++j) v |= static_cast<uint32_t>(src[first + j] >= 0.f) << j;
+  out[i] = v;
+}
+
 }  // namespace
+
+cudaError_t pack_signs(const float* x, int64_t rows, int bits, uint32_t* out, cudaStream_t stream) {
+  if (x == nullptr || out == nullptr || rows < 0 || bits < 1) return cudaErrorInvalidValue;
+  const int words = (bits + 31) / 32;
+  const int64_t n = rows * words;
+  if (n == 0) return cudaSuccess;
+  pack_signs_kernel<<<static_cast<unsigned>((n + 255) / 256), 256, 0, stream>>>(x, rows, bits, words, out);
+  return cudaGetLastError();
+}
 
 cudaError_t hamming_select(const HammingSelect& p, int64_t* out, cudaStream_t stream) {
   if (p.q_heads <= 0 || p.kv_heads <= 0 || p.q_heads % p.kv_heads != 0 || p.words < 1 || p.words > 2 || p.bits < 1 ||

@@ -23,4 +23,8 @@ struct HammingSelect {
 // 1 <= bits <= 32 * words <= 64, kv_heads dividing q_heads.
 cudaError_t hamming_select(const HammingSelect& p, int64_t* out, cudaStream_t stream);
 
+// Codes from projections: x fp32 [rows][bits] contiguous -> out [rows][ceil(bits / 32)], bit set
+// where x >= 0 (padding bits 0). One launch where the ±1 tensor and its packing take a dozen.
+cudaError_t pack_signs(const float* x, int64_t rows, int bits, uint32_t* out, cudaStream_t stream);
+
 }  // namespace jenga::core::kernels

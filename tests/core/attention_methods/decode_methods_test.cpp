@@ -272,6 +272,8 @@ TEST(Spotlight, PackedCodesSelectWhatSelectDoes) {
     const auto k = at::randn({300, 2, 16}), q = at::randn({8, 16});
     const auto qw = core::spotlight::pack_codes(core::spotlight::query_codes(h, q.unsqueeze(0)))[0];
     const auto kw = core::spotlight::pack_codes(core::spotlight::key_codes(h, k)).transpose(0, 1);  // [Hkv, S, W], strided
+    EXPECT_TRUE(at::equal(core::spotlight::packed_query_codes(h, q.unsqueeze(0))[0], qw));
+    EXPECT_TRUE(at::equal(core::spotlight::packed_key_codes(h, k).transpose(0, 1), kw));
     for (const int64_t keep : {1, 15, 137, 300})
       EXPECT_TRUE(at::equal(core::spotlight::select_packed(qw, kw, bits, keep), core::spotlight::select(h, q, k, keep)))
           << bits << " bits, keep " << keep;
@@ -296,6 +298,14 @@ TEST(Spotlight, PackedSelectionOnTheGpuEqualsTheReference) {
         EXPECT_TRUE(at::equal(got.cpu(), want)) << bits << " bits, S " << S << ", keep " << keep;
       }
     }
+  // Packing on the GPU: pack_codes of the signs of the same projections (computed on the GPU too,
+  // so rounding cannot flip a sign), the sign of 0 included.
+  const auto h = core::spotlight::random_hash(8, 2, 16, 48, 6);
+  auto k = at::randn({500, 2, 16}, at::kCUDA);
+  k[7].zero_();
+  const auto x = at::einsum("nhd,hdb->nhb", {k, h.k_proj.cuda()}) + h.k_bias.cuda().unsqueeze(0);
+  const auto want = core::spotlight::pack_codes(at::where(x.ge(0), 1.0, -1.0).cpu());
+  EXPECT_TRUE(at::equal(core::spotlight::packed_key_codes(h, k).cpu(), want));
 }
 
 TEST(Spotlight, TrainedHashBeatsRandomHashing) {

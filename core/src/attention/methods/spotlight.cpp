@@ -117,6 +117,45 @@ at::Tensor pack_codes(const at::Tensor& codes) {
   return (v - v.ge(int64_t{1} << 31).to(at::kLong) * (int64_t{1} << 32)).to(at::kInt);
 }
 
+namespace {
+
+// [..., bits] projections -> packed codes, bit = x >= 0 (sign_pm1's +1).
+at::Tensor pack_signs(const at::Tensor& x) {
+#ifdef JENGA_CUDA_KERNELS
+  if (x.is_cuda()) {
+    const c10::cuda::CUDAGuard guard(x.device());
+    const auto xc = x.to(at::kFloat).contiguous();
+    const int64_t bits = x.size(-1);
+    std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end());
+    shape.back() = (bits + 31) / 32;
+    auto out = at::empty(shape, x.options().dtype(at::kInt));
+    kernels::check_cuda(kernels::pack_signs(xc.data_ptr<float>(), xc.numel() / bits, static_cast<int>(bits),
+                                            reinterpret_cast<uint32_t*>(out.data_ptr<int32_t>()), kernels::current_stream()),
+                        "spotlight: packing codes");
+    return out;
+  }
+#endif
+  return pack_codes(sign_pm1(x));
+}
+
+}  // namespace
+
+at::Tensor packed_query_codes(const Hash& hash, const at::Tensor& q) {
+  hash.check();
+  if (q.dim() != 3 || q.size(1) != hash.q_proj.size(0) || q.size(2) != hash.q_proj.size(1))
+    throw Error(msg("spotlight::packed_query_codes: expected queries [N, ", hash.q_proj.size(0), ", ", hash.q_proj.size(1), "], got ",
+                    q.sizes()));
+  return pack_signs(project(q, hash.q_proj.to(q.device()), {}));
+}
+
+at::Tensor packed_key_codes(const Hash& hash, const at::Tensor& k) {
+  hash.check();
+  if (k.dim() != 3 || k.size(1) != hash.k_proj.size(0) || k.size(2) != hash.k_proj.size(1))
+    throw Error(msg("spotlight::packed_key_codes: expected keys [S, ", hash.k_proj.size(0), ", ", hash.k_proj.size(1), "], got ",
+                    k.sizes()));
+  return pack_signs(project(k, hash.k_proj.to(k.device()), hash.k_bias.to(k.device())));
+}
+
 at::Tensor select_packed(const at::Tensor& q_words, const at::Tensor& k_words, int64_t bits, int64_t keep) {
   if (q_words.dim() != 2 || k_words.dim() != 3 || q_words.size(1) != k_words.size(2) || q_words.scalar_type() != at::kInt ||
       k_words.scalar_type() != at::kInt || k_words.size(0) == 0 || q_words.size(0) % k_words.size(0) != 0)

@@ -48,6 +48,11 @@ at::Tensor select(const Hash& hash, const at::Tensor& q, const at::Tensor& k, in
 // bits 0): [..., bits] -> int32 [..., ceil(bits / 32)]. At most 64 bits.
 at::Tensor pack_codes(const at::Tensor& codes);
 
+// pack_codes(query_codes(hash, q)) and pack_codes(key_codes(hash, k)), without the ±1 tensors
+// (one kernel on the GPU): [N, Hq, D] -> int32 [N, Hq, words]; [S, Hkv, D] -> int32 [S, Hkv, words].
+at::Tensor packed_query_codes(const Hash& hash, const at::Tensor& q);
+at::Tensor packed_key_codes(const Hash& hash, const at::Tensor& k);
+
 // select() on packed codes: query words [Hq, W], key words [Hkv, S, W] (any strides with the
 // words of one key contiguous) -> int64 [Hq, keep] ascending, the same keys as top_keys on the
 // shared-bit counts. On the GPU one kernel (popcount, a histogram of 0..bits, an ordered pass).
