@@ -76,11 +76,7 @@ at::Tensor Selector::quest(int64_t layer, const at::Tensor& q, const at::Tensor&
   }
   const int64_t pages = it->second.pages();
   const int64_t top = std::max<int64_t>(1, static_cast<int64_t>(std::ceil((1.0 - options_.pruning) * static_cast<double>(pages) - 1e-9)));
-  const auto sel = core::quest::select_pages(q, it->second, top);  // [Hq, top] ascending
-  // Ascending pages with the newest last (select_pages keeps it): only each row's tail can pass S,
-  // by the same count in every row, so cutting it keeps the rows whole and sorted, with no sync.
-  const auto keys = (sel.unsqueeze(2) * ps + at::arange(ps, longs(q.device())).view({1, 1, -1})).flatten(1);
-  return keys.narrow(1, 0, keys.size(1) - (pages * ps - S));
+  return core::quest::select_keys(q, it->second, top);  // ascending, the newest page cut at S: no sync
 }
 
 at::Tensor Selector::spotlight(int64_t layer, const at::Tensor& q, const at::Tensor& k) {

@@ -146,6 +146,44 @@ TEST(Quest, BoundIsTheElementwiseDefinition) {
   EXPECT_LT((core::quest::upper_bounds(q, b) - want).abs().max().item<double>(), 1e-5);
 }
 
+TEST(Quest, KeysOfTheSelectedPages) {
+  at::manual_seed(24);
+  const auto q = at::randn({4, 8}), k = at::randn({100, 2, 8});  // 7 pages, the last of 4 keys
+  const auto b = core::quest::page_bounds(k, 16);
+  const auto pages = core::quest::select_pages(q, b, 3);
+  const auto keys = core::quest::select_keys(q, b, 3);
+  ASSERT_EQ(keys.sizes(), (at::IntArrayRef{4, 2 * 16 + 4}));
+  for (int64_t h = 0; h < 4; ++h) {
+    std::vector<int64_t> want;
+    for (int64_t p : vec(pages[h]))
+      for (int64_t j = 0; j < 16 && p * 16 + j < 100; ++j) want.push_back(p * 16 + j);
+    EXPECT_EQ(vec(keys[h]), want) << "head " << h;
+  }
+}
+
+TEST(Quest, KeySelectionOnTheGpuEqualsTheReference) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  at::manual_seed(25);
+  // Few pages to many (one thread's run of several pages), every budget from the newest page alone
+  // to all of them, ragged and whole last pages, GQA 32 / 8.
+  for (const int64_t S : {5, 16, 1000, 131072 + 7}) {
+    const auto k = at::randn({S, 8, 64}), q = at::randn({32, 64});
+    const auto b = core::quest::page_bounds(k, 16);
+    const auto bc = core::quest::page_bounds(k.cuda(), 16);
+    for (const int64_t top : std::vector<int64_t>{1, 2, std::max<int64_t>(1, b.pages() / 10), b.pages()}) {
+      // The reference selects on the scores the kernel sees (the GPU's products): only the
+      // selection is compared. Random scores have no exact ties.
+      auto ub = core::quest::upper_bounds(q.cuda(), bc).cpu();
+      const int64_t P = b.pages();
+      ub.select(1, P - 1).fill_(std::numeric_limits<float>::infinity());
+      const auto pages = std::get<0>(std::get<1>(ub.topk(top, 1)).sort(1));
+      const auto all = (pages.unsqueeze(2) * 16 + at::arange(16).view({1, 1, -1})).flatten(1);
+      const auto want = all.narrow(1, 0, all.size(1) - (P * 16 - S));
+      EXPECT_TRUE(at::equal(core::quest::select_keys(q.cuda(), bc, top).cpu(), want)) << "S " << S << ", top " << top;
+    }
+  }
+}
+
 TEST(Quest, AppendingKeysEqualsRecomputing) {
   at::manual_seed(13);
   const auto k = at::randn({77, 2, 8});

@@ -7,6 +7,13 @@
 #include <algorithm>
 #include <limits>
 
+#ifdef JENGA_CUDA_KERNELS
+#include "attention/quest_select.cuh"
+#include "kernels/torch_bridge.hpp"
+
+#include <c10/cuda/CUDAGuard.h>
+#endif
+
 namespace jenga::core::quest {
 
 using methods_detail::decode_query;
@@ -72,15 +79,40 @@ at::Tensor select_pages(const at::Tensor& q, const PageBounds& bounds, int64_t t
   return std::get<0>(std::get<1>(ub.topk(n, -1, /*largest=*/true, /*sorted=*/false)).sort(-1));
 }
 
+at::Tensor select_keys(const at::Tensor& q, const PageBounds& bounds, int64_t top_pages) {
+  if (top_pages < 1) throw Error(msg("quest::select_keys: top_pages must be >= 1, got ", top_pages));
+  const int64_t P = bounds.pages(), ps = bounds.page_size, S = bounds.seq_k, n = std::min(top_pages, P);
+#ifdef JENGA_CUDA_KERNELS
+  if (bounds.min.defined() && bounds.min.is_cuda()) {
+    const c10::cuda::CUDAGuard guard(bounds.min.device());
+    const auto ub = upper_bounds(q, bounds).contiguous();
+    kernels::QuestSelect p;
+    p.scores = ub.data_ptr<float>();
+    p.q_heads = static_cast<int>(ub.size(0));
+    p.pages = static_cast<int>(P);
+    p.pages_kept = static_cast<int>(n);
+    p.page_size = static_cast<int>(ps);
+    p.seq_k = static_cast<int>(S);
+    auto out = at::empty({ub.size(0), kernels::quest_keys_per_row(p)}, ub.options().dtype(at::kLong));
+    kernels::check_cuda(kernels::quest_select_keys(p, out.data_ptr<int64_t>(), kernels::current_stream()), "quest::select_keys: kernel");
+    return out;
+  }
+#endif
+  const auto pages = select_pages(q, bounds, n);  // [Hq, n] ascending, the newest last
+  const auto keys = (pages.unsqueeze(2) * ps + at::arange(ps, longs(pages.device())).view({1, 1, -1})).flatten(1);
+  // Only the newest page, every row's last, can pass S: cutting the same tail keeps rows whole.
+  return keys.narrow(1, 0, keys.size(1) - (P * ps - S));
+}
+
 SparseLayout layout(const at::Tensor& q_in, const at::Tensor& k, const Options& options) {
   const auto q = decode_query(q_in, "quest::layout");
   methods_detail::check_qk(q.unsqueeze(0), k, "quest::layout");
   if (options.block <= 0 || options.token_budget <= 0)
     throw Error(msg("quest::layout: block and token_budget must be positive, got ", options.block, " and ", options.token_budget));
   const auto bounds = page_bounds(k, options.page_size);
-  const auto pages = select_pages(q, bounds, std::max<int64_t>(1, options.token_budget / options.page_size));  // [Hq, n]
-  const int64_t S = k.size(0), Hq = q.size(0), ps = options.page_size;
+  const int64_t S = k.size(0), Hq = q.size(0), ps = options.page_size, top = std::max<int64_t>(1, options.token_budget / ps);
   if (ps % options.block == 0) {
+    const auto pages = select_pages(q, bounds, top);  // [Hq, n]
     // Each page is ps / block whole key blocks.
     const auto shape = methods_detail::make_shape(Hq, 1, S, options.block, options.block);
     const int64_t per = ps / options.block;
@@ -89,10 +121,8 @@ SparseLayout layout(const at::Tensor& q_in, const at::Tensor& k, const Options& 
     mask.scatter_(1, blocks.clamp_max(shape.k_blocks()), true);  // blocks past the end (ragged last page) land in the cut slot
     return layout_from_block_mask(mask.narrow(1, 0, shape.k_blocks()).unsqueeze(1).contiguous(), shape);
   }
-  // Every key of the selected pages as a column. The newest page is every row's last (ascending,
-  // always selected), so the ragged page's missing keys are the same tail of every row: cut it.
-  const auto keys = (pages.unsqueeze(2) * ps + at::arange(ps, longs(pages.device())).view({1, 1, -1})).reshape({Hq, -1});
-  return columns_layout(keys.narrow(1, 0, keys.size(1) - (bounds.pages() * ps - S)), S, options.block);
+  // Every key of the selected pages as a column.
+  return columns_layout(select_keys(q, bounds, top), S, options.block);
 }
 
 }  // namespace jenga::core::quest

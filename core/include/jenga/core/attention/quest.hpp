@@ -40,6 +40,11 @@ at::Tensor upper_bounds(const at::Tensor& q, const PageBounds& bounds);
 // top_pages slots) -> int64 [Hq, min(top_pages, pages)] ascending.
 at::Tensor select_pages(const at::Tensor& q, const PageBounds& bounds, int64_t top_pages);
 
+// The keys of select_pages' pages, ascending, the newest page cut at seq_k -> int64
+// [Hq, n * page_size - (pages * page_size - seq_k)] with n = min(top_pages, pages). On the GPU one
+// kernel after the bounds (a radix select of the pages and the keys written in order).
+at::Tensor select_keys(const at::Tensor& q, const PageBounds& bounds, int64_t top_pages);
+
 struct Options {
   int64_t page_size = 16;
   int64_t token_budget = 1024;  // keys attended per query head: token_budget / page_size pages (at least 1)

@@ -1,0 +1,134 @@
+// quest_select.cuh: one thread block per query head. The scores become order-preserving 32-bit
+// keys (the newest page forced to the largest); a radix select of four 8-bit passes (per-warp
+// histograms) finds the pages_kept-th largest key exactly; then each thread takes a contiguous
+// run of pages, a block scan of its counts above / at the threshold places its kept pages in
+// order (ties at the threshold go to later pages), and each kept page writes its page_size keys.
+#include "attention/quest_select.cuh"
+
+namespace jenga::core::kernels {
+namespace {
+
+constexpr int kThreadsQ = 1024;
+constexpr int kWarpsQ = kThreadsQ / 32;
+
+// Larger float -> larger unsigned key.
+__device__ __forceinline__ uint32_t order_key(float x) {
+  const uint32_t u = __float_as_uint(x);
+  return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+
+__device__ __forceinline__ uint32_t page_key(const QuestSelect& p, const float* row, int i) {
+  return i == p.pages - 1 ? 0xffffffffu : order_key(row[i]);
+}
+
+__device__ __forceinline__ void block_scan2(int a, int b, int& a_before, int& b_before, int2* warp_sums) {
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  int sa = a, sb = b;
+#pragma unroll
+  for (int o = 1; o < 32; o <<= 1) {
+    const int ta = __shfl_up_sync(0xffffffffu, sa, o), tb = __shfl_up_sync(0xffffffffu, sb, o);
+    if (lane >= o) {
+      sa += ta;
+      sb += tb;
+    }
+  }
+  if (lane == 31) warp_sums[warp] = make_int2(sa, sb);
+  __syncthreads();
+  if (warp == 0) {
+    const int2 v = lane < kWarpsQ ? warp_sums[lane] : make_int2(0, 0);
+    int xa = v.x, xb = v.y;
+#pragma unroll
+    for (int o = 1; o < 32; o <<= 1) {
+      const int ta = __shfl_up_sync(0xffffffffu, xa, o), tb = __shfl_up_sync(0xffffffffu, xb, o);
+      if (lane >= o) {
+        xa += ta;
+        xb += tb;
+      }
+    }
+    if (lane < kWarpsQ) warp_sums[lane] = make_int2(xa - v.x, xb - v.y);
+  }
+  __syncthreads();
+  a_before = warp_sums[warp].x + sa - a;
+  b_before = warp_sums[warp].y + sb - b;
+}
+
+__global__ void __launch_bounds__(kThreadsQ) quest_select_kernel(QuestSelect p, int64_t row_len, int64_t* out) {
+  __shared__ int hist[kWarpsQ][256];
+  __shared__ int2 warp_sums[kWarpsQ];
+  __shared__ uint32_t s_prefix;
+  __shared__ int s_need;
+  const int tid = threadIdx.x, warp = tid >> 5, h = blockIdx.x;
+  const float* row = p.scores + static_cast<int64_t>(h) * p.pages;
+
+  // Radix select, most significant byte first: the threshold's bits so far (prefix) and how many
+  // of the kept pages lie at or below it (need); keys above the prefix are kept already.
+  uint32_t prefix = 0;
+  int need = p.pages_kept;
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    for (int i = tid; i < kWarpsQ * 256; i += kThreadsQ) (&hist[0][0])[i] = 0;
+    __syncthreads();
+    const uint32_t high_mask = shift == 24 ? 0u : ~((1u << (shift + 8)) - 1u);
+    for (int i = tid; i < p.pages; i += kThreadsQ) {
+      const uint32_t key = page_key(p, row, i);
+      if ((key & high_mask) == prefix) atomicAdd(&hist[warp][(key >> shift) & 0xffu], 1);
+    }
+    __syncthreads();
+    for (int b = tid; b < 256; b += kThreadsQ) {
+      int s = 0;
+      for (int w = 0; w < kWarpsQ; ++w) s += hist[w][b];
+      hist[0][b] = s;
+    }
+    __syncthreads();
+    if (tid == 0) {
+      int above = 0, b = 255;
+      for (; b > 0 && above + hist[0][b] < need; --b) above += hist[0][b];
+      s_prefix = prefix | (static_cast<uint32_t>(b) << shift);
+      s_need = need - above;
+    }
+    __syncthreads();
+    prefix = s_prefix;
+    need = s_need;
+    __syncthreads();
+  }
+  const uint32_t t = prefix;  // the kept pages: every key above t, and the last `need` at t
+
+  const int per = (p.pages + kThreadsQ - 1) / kThreadsQ;
+  const int lo = min(p.pages, tid * per), hi = min(p.pages, lo + per);
+  int n_above = 0, n_at = 0;
+  for (int i = lo; i < hi; ++i) {
+    const uint32_t key = page_key(p, row, i);
+    n_above += key > t;
+    n_at += key == t;
+  }
+  int above_before = 0, at_before = 0;
+  block_scan2(n_above, n_at, above_before, at_before, warp_sums);
+  __shared__ int s_at_total;
+  if (tid == kThreadsQ - 1) s_at_total = at_before + n_at;  // the ties of the whole row
+  __syncthreads();
+  const int skip = s_at_total - need;  // the earliest pages at t that are not kept
+  int slot = above_before + max(0, at_before - skip), tie = at_before;
+  int64_t* dst = out + static_cast<int64_t>(h) * row_len;
+  for (int i = lo; i < hi; ++i) {
+    const uint32_t key = page_key(p, row, i);
+    const bool kept = key > t || (key == t && tie++ >= skip);
+    if (!kept) continue;
+    const int64_t first = static_cast<int64_t>(slot++) * p.page_size;
+    for (int j = 0; j < p.page_size && first + j < row_len; ++j) dst[first + j] = static_cast<int64_t>(i) * p.page_size + j;
+  }
+}
+
+}  // namespace
+
+int64_t quest_keys_per_row(const QuestSelect& p) {
+  return static_cast<int64_t>(p.pages_kept) * p.page_size - (static_cast<int64_t>(p.pages) * p.page_size - p.seq_k);
+}
+
+cudaError_t quest_select_keys(const QuestSelect& p, int64_t* out, cudaStream_t stream) {
+  if (p.scores == nullptr || out == nullptr || p.q_heads < 1 || p.page_size < 1 || p.seq_k < 1 ||
+      p.pages != (p.seq_k + p.page_size - 1) / p.page_size || p.pages_kept < 1 || p.pages_kept > p.pages)
+    return cudaErrorInvalidValue;
+  quest_select_kernel<<<p.q_heads, kThreadsQ, 0, stream>>>(p, quest_keys_per_row(p), out);
+  return cudaGetLastError();
+}
+
+}  // namespace jenga::core::kernels
