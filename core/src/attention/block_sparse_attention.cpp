@@ -57,7 +57,7 @@ SparseLayout lists_on(const SparseLayout& L, c10::Device device) {
 }
 
 #ifdef JENGA_CUDA_KERNELS
-// JENGA_SPARSE_ATTENTION_KERNEL=mma.sync | wgmma | wgmma-pipelined | decode: the forward kernel Auto
+// JENGA_SPARSE_ATTENTION_KERNEL=mma.sync | wgmma | decode: the forward kernel Auto
 // means, for benchmarks that compare them (read once; unset: Auto).
 FlashPath forced_path() {
   static const FlashPath forced = [] {
@@ -66,9 +66,8 @@ FlashPath forced_path() {
     if (s.empty()) return FlashPath::Auto;
     if (s == "mma.sync") return FlashPath::MmaSync;
     if (s == "wgmma") return FlashPath::Wgmma;
-    if (s == "wgmma-pipelined") return FlashPath::WgmmaPipelined;
     if (s == "decode") return FlashPath::Decode;
-    throw Error(msg("JENGA_SPARSE_ATTENTION_KERNEL='", s, "': expected mma.sync, wgmma, wgmma-pipelined or decode"));
+    throw Error(msg("JENGA_SPARSE_ATTENTION_KERNEL='", s, "': expected mma.sync, wgmma or decode"));
   }();
   return forced;
 }
@@ -88,7 +87,6 @@ const char* path_name(FlashPath p) {
   switch (p) {
     case FlashPath::MmaSync: return "mma.sync";
     case FlashPath::Wgmma: return "wgmma";
-    case FlashPath::WgmmaPipelined: return "wgmma-pipelined";
     case FlashPath::Decode: return "decode";
     case FlashPath::Auto: break;
   }
@@ -267,7 +265,7 @@ AttentionWithLse block_sparse_flash_forward(const at::Tensor& q, const at::Tenso
   auto out = at::empty(q.sizes(), q.options());
   auto lse = at::empty({q.size(1), q.size(0)}, q.options().dtype(at::kFloat));
   const FlashPath chosen = resolve(path, q);
-  if ((chosen == FlashPath::Wgmma || chosen == FlashPath::WgmmaPipelined) && !kernels::block_sparse_sm90_ready())
+  if (chosen == FlashPath::Wgmma && !kernels::block_sparse_sm90_ready())
     throw Error(msg(kWho, ": the ", path_name(chosen), " forward needs compute capability 9.0 and an sm_90a build (device ", q.device(), ")"));
   auto problem = make_problem(qc, kc, vc, L, scale);
   const auto type = kernels::element_type(q, kWho);
@@ -281,7 +279,7 @@ AttentionWithLse block_sparse_flash_forward(const at::Tensor& q, const at::Tenso
                         "block_sparse_attention: decode kernel");
     return {out, lse};
   }
-  problem.path = chosen == FlashPath::MmaSync ? 1 : chosen == FlashPath::Wgmma ? 2 : 3;
+  problem.path = chosen == FlashPath::MmaSync ? 1 : 2;
   kernels::check_cuda(kernels::block_sparse_flash_forward(problem, type, out.data_ptr(), q.size(1) * q.size(2),
                                                           lse.data_ptr<float>(), kernels::current_stream()),
                       "block_sparse_attention: forward kernel");

@@ -29,8 +29,7 @@ struct BlockSparseProblem {
   const int32_t* columns = nullptr;         // [ncols] key positions
   float scale = 1.f;
   // Forward kernels: 0 = Hopper wgmma where block_sparse_sm90_ready(), else mma.sync;
-  // 1 = mma.sync (sm_80+); 2 = wgmma only (cudaErrorNotSupported where not ready);
-  // 3 = wgmma with FlashAttention-3's intra-warpgroup pipelining (block_q 64; else as 2).
+  // 1 = mma.sync (sm_80+); 2 = wgmma only (cudaErrorNotSupported where not ready).
   int path = 0;
 };
 
@@ -47,7 +46,7 @@ bool block_sparse_problem_ok(const BlockSparseProblem& p);
 cudaError_t block_sparse_flash_forward(const BlockSparseProblem& p, ElementType type, void* out, int64_t out_stride,
                                        float* lse, cudaStream_t stream);
 
-// The forward's Hopper kernels (what block_sparse_flash_forward runs for paths 0, 2 and 3 when ready).
+// The forward's Hopper kernels (what block_sparse_flash_forward runs for path 0 / 2 when ready).
 cudaError_t block_sparse_flash_forward_sm90(const BlockSparseProblem& p, ElementType type, void* out, int64_t out_stride,
                                             float* lse, cudaStream_t stream);
 

@@ -202,7 +202,7 @@ cudaError_t block_sparse_flash_forward(const BlockSparseProblem& p, ElementType 
                                        float* lse, cudaStream_t stream) {
   if (!block_sparse_problem_ok(p) || out_stride % 8 != 0) return cudaErrorInvalidValue;
   if (p.path != 1 && block_sparse_sm90_ready()) return block_sparse_flash_forward_sm90(p, type, out, out_stride, lse, stream);
-  if (p.path >= 2) return cudaErrorNotSupported;
+  if (p.path == 2) return cudaErrorNotSupported;
   switch (type) {
     case ElementType::BF16: return by_shape<__nv_bfloat16>(p, out, out_stride, lse, stream);
     case ElementType::F16: return by_shape<__half>(p, out, out_stride, lse, stream);

@@ -23,9 +23,8 @@ AttentionWithLse block_sparse_reference_with_lse(const at::Tensor& q, const at::
 
 // Which forward kernel: Auto = the split-key decode kernel for one query per head, else Hopper
 // wgmma where the device and build allow (else mma.sync); or one of them (Error when the one
-// asked for cannot run; Decode needs seq_q == 1). WgmmaPipelined: wgmma with S(t + 1) and
-// P(t) V(t) in flight together (block_q 64).
-enum class FlashPath { Auto, MmaSync, Wgmma, WgmmaPipelined, Decode };
+// asked for cannot run; Decode needs seq_q == 1).
+enum class FlashPath { Auto, MmaSync, Wgmma, Decode };
 
 // The CUDA kernels, no autograd (Error where block_sparse_kernels_apply is false).
 AttentionWithLse block_sparse_flash_forward(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,

@@ -75,10 +75,7 @@ void check_case(const Case& c, const core::SparseLayout& L, bool backward = true
   const auto finite = want_lse.isfinite();
   // Both forward kernels where the device has both (mma.sync everywhere, wgmma on Hopper).
   std::vector<std::pair<std::string, core::FlashPath>> paths{{"mma.sync", core::FlashPath::MmaSync}};
-  if (core::block_sparse_wgmma_available(q)) {
-    paths.emplace_back("wgmma", core::FlashPath::Wgmma);
-    paths.emplace_back("wgmma-pipelined", core::FlashPath::WgmmaPipelined);
-  }
+  if (core::block_sparse_wgmma_available(q)) paths.emplace_back("wgmma", core::FlashPath::Wgmma);
   if (c.seq_q == 1) paths.emplace_back("decode", core::FlashPath::Decode);
   for (const auto& [name, path] : paths) {
     const auto r = core::block_sparse_flash_forward(q, k, v, L, scale, path);
