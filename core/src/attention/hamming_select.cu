@@ -6,6 +6,8 @@
 // in the output (ascending, because runs are in order). Pass 3 writes them.
 #include "attention/hamming_select.cuh"
 
+#include "attention/block_scan.cuh"
+
 namespace jenga::core::kernels {
 namespace {
 
@@ -19,38 +21,6 @@ __device__ __forceinline__ int shared_bits(const uint32_t (&q)[W], const uint32_
 #pragma unroll
   for (int w = 0; w < W; ++w) differ += __popc(q[w] ^ key[w]);
   return bits - differ;  // padding bits are 0 in both codes
-}
-
-// Exclusive scan of (a, b) pairs over the block; returns the totals too.
-__device__ __forceinline__ void block_scan2(int a, int b, int& a_before, int& b_before, int2* warp_sums) {
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  int sa = a, sb = b;
-#pragma unroll
-  for (int o = 1; o < 32; o <<= 1) {
-    const int ta = __shfl_up_sync(0xffffffffu, sa, o), tb = __shfl_up_sync(0xffffffffu, sb, o);
-    if (lane >= o) {
-      sa += ta;
-      sb += tb;
-    }
-  }
-  if (lane == 31) warp_sums[warp] = make_int2(sa, sb);
-  __syncthreads();
-  if (warp == 0) {
-    int2 v = lane < kWarpsSel ? warp_sums[lane] : make_int2(0, 0);
-    int xa = v.x, xb = v.y;
-#pragma unroll
-    for (int o = 1; o < 32; o <<= 1) {
-      const int ta = __shfl_up_sync(0xffffffffu, xa, o), tb = __shfl_up_sync(0xffffffffu, xb, o);
-      if (lane >= o) {
-        xa += ta;
-        xb += tb;
-      }
-    }
-    if (lane < kWarpsSel) warp_sums[lane] = make_int2(xa - v.x, xb - v.y);  // exclusive, per warp
-  }
-  __syncthreads();
-  a_before = warp_sums[warp].x + sa - a;
-  b_before = warp_sums[warp].y + sb - b;
 }
 
 template <int W>
@@ -100,7 +70,7 @@ __global__ void __launch_bounds__(kThreadsSel) select_kernel(HammingSelect p, in
     n_at += s == t;
   }
   int above_before = 0, at_before = 0;
-  block_scan2(n_above, n_at, above_before, at_before, warp_sums);
+  block_scan2<kWarpsSel>(n_above, n_at, above_before, at_before, warp_sums);
   // Kept keys before this run: every one above t, and the ties at t past the first `skip`.
   int slot = above_before + max(0, at_before - skip), tie = at_before;
   int64_t* dst = out + static_cast<int64_t>(h) * p.keep;

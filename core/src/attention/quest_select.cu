@@ -5,6 +5,8 @@
 // order (ties at the threshold go to later pages), and each kept page writes its page_size keys.
 #include "attention/quest_select.cuh"
 
+#include "attention/block_scan.cuh"
+
 namespace jenga::core::kernels {
 namespace {
 
@@ -19,37 +21,6 @@ __device__ __forceinline__ uint32_t order_key(float x) {
 
 __device__ __forceinline__ uint32_t page_key(const QuestSelect& p, const float* row, int i) {
   return i == p.pages - 1 ? 0xffffffffu : order_key(row[i]);
-}
-
-__device__ __forceinline__ void block_scan2(int a, int b, int& a_before, int& b_before, int2* warp_sums) {
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  int sa = a, sb = b;
-#pragma unroll
-  for (int o = 1; o < 32; o <<= 1) {
-    const int ta = __shfl_up_sync(0xffffffffu, sa, o), tb = __shfl_up_sync(0xffffffffu, sb, o);
-    if (lane >= o) {
-      sa += ta;
-      sb += tb;
-    }
-  }
-  if (lane == 31) warp_sums[warp] = make_int2(sa, sb);
-  __syncthreads();
-  if (warp == 0) {
-    const int2 v = lane < kWarpsQ ? warp_sums[lane] : make_int2(0, 0);
-    int xa = v.x, xb = v.y;
-#pragma unroll
-    for (int o = 1; o < 32; o <<= 1) {
-      const int ta = __shfl_up_sync(0xffffffffu, xa, o), tb = __shfl_up_sync(0xffffffffu, xb, o);
-      if (lane >= o) {
-        xa += ta;
-        xb += tb;
-      }
-    }
-    if (lane < kWarpsQ) warp_sums[lane] = make_int2(xa - v.x, xb - v.y);
-  }
-  __syncthreads();
-  a_before = warp_sums[warp].x + sa - a;
-  b_before = warp_sums[warp].y + sb - b;
 }
 
 __global__ void __launch_bounds__(kThreadsQ) quest_select_kernel(QuestSelect p, int64_t row_len, int64_t* out) {
@@ -101,7 +72,7 @@ __global__ void __launch_bounds__(kThreadsQ) quest_select_kernel(QuestSelect p, 
     n_at += key == t;
   }
   int above_before = 0, at_before = 0;
-  block_scan2(n_above, n_at, above_before, at_before, warp_sums);
+  block_scan2<kWarpsQ>(n_above, n_at, above_before, at_before, warp_sums);
   __shared__ int s_at_total;
   if (tid == kThreadsQ - 1) s_at_total = at_before + n_at;  // the ties of the whole row
   __syncthreads();
