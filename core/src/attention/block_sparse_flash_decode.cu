@@ -1,6 +1,6 @@
 // Decode step (one query per head): split-key attention over a layout row (block_sparse_flash.cuh).
-// A decode step reads each selected key once and does 2 D flops per key byte pair, so it is bound
-// by memory, not tensor cores; what matters is enough independent loads in flight. Grid (head,
+// A decode step reads each selected key and value once and does one multiply-add per element it
+// loads, so it is bound by memory, not tensor cores; what matters is enough loads in flight. Grid (head,
 // split): each thread block takes an equal run of the row's keys (its listed blocks as 64 keys
 // each, then its columns) in steps of 128, 8 lanes per key for q . k (16-byte loads, a shuffle
 // reduction), then 8 or 16 keys side by side for P V with one 16-byte chunk of V a thread, and
