@@ -9,11 +9,13 @@
 #include "attention/block_sparse_flash.cuh"
 
 #include "attention/key_tiles.cuh"
+#include "kernels/element_convert.cuh"
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
 #include <algorithm>
+#include <atomic>
 
 namespace jenga::core::kernels {
 namespace {
@@ -26,37 +28,10 @@ constexpr int kLanesPerKey = 8; // q . k: 8 lanes share one key row
 
 // 8 elements of a 16-byte chunk as floats.
 template <typename T>
-__device__ __forceinline__ void to_floats(const uint4& u, float (&f)[8]);
-template <>
-__device__ __forceinline__ void to_floats<__nv_bfloat16>(const uint4& u, float (&f)[8]) {
-  const uint32_t w[4] = {u.x, u.y, u.z, u.w};
+__device__ __forceinline__ void to_floats(const uint4& u, float (&f)[8]) {
+  const T* e = reinterpret_cast<const T*>(&u);
 #pragma unroll
-  for (int i = 0; i < 4; ++i) {
-    const float2 x = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&w[i]));
-    f[2 * i] = x.x;
-    f[2 * i + 1] = x.y;
-  }
-}
-template <>
-__device__ __forceinline__ void to_floats<__half>(const uint4& u, float (&f)[8]) {
-  const uint32_t w[4] = {u.x, u.y, u.z, u.w};
-#pragma unroll
-  for (int i = 0; i < 4; ++i) {
-    const float2 x = __half22float2(*reinterpret_cast<const __half2*>(&w[i]));
-    f[2 * i] = x.x;
-    f[2 * i + 1] = x.y;
-  }
-}
-
-template <typename T>
-__device__ __forceinline__ T from_float(float x);
-template <>
-__device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float x) {
-  return __float2bfloat16(x);
-}
-template <>
-__device__ __forceinline__ __half from_float<__half>(float x) {
-  return __float2half(x);
+  for (int i = 0; i < 8; ++i) f[i] = to_float(e[i]);
 }
 
 // Position of key i of the row's virtual list (blocks as 64 keys each, then columns); kFar for a
@@ -250,9 +225,15 @@ cudaError_t by_dim(const BlockSparseProblem& p, int splits, float* workspace, vo
 }  // namespace
 
 int block_sparse_decode_splits(const BlockSparseProblem& p) {
-  int dev = 0, sms = 132;
-  if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess) {
-    cudaGetLastError();
+  // Asked once per device: this runs for every layer of every decode step.
+  static std::atomic<int> known[64];  // multiprocessors, 0 unknown
+  int dev = 0, sms = 0;
+  if (cudaGetDevice(&dev) == cudaSuccess && dev >= 0 && dev < 64) {
+    sms = known[dev].load();
+    if (sms == 0 && cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) == cudaSuccess && sms > 0) known[dev].store(sms);
+  }
+  if (sms <= 0) {
+    cudaGetLastError();  // a failed query must not poison the next launch
     sms = 132;
   }
   // About four thread blocks per multiprocessor over all heads, but no split shorter than two

@@ -1,12 +1,10 @@
-// hamming_select.cuh: one thread block per query head. Pass 1 counts the keys at each number of
-// shared bits (per-warp histograms in shared memory: 33 bins would serialise a block's atomics);
-// one thread finds the threshold t (the fewest shared bits a kept key has) and how many keys at
-// exactly t are kept, the latest ones. Pass 2 gives each thread a contiguous run of keys, counts
-// its keys above t and at t, and a block scan turns the counts into where each run's kept keys go
-// in the output (ascending, because runs are in order). Pass 3 writes them.
+// hamming_select.cuh: one thread block per query head. One pass counts the keys at each number of
+// shared bits; one thread finds the threshold t (the fewest shared bits a kept key has) and how
+// many keys at exactly t are kept, the latest ones; keep_in_order (ordered_select.cuh) writes the
+// kept keys ascending.
 #include "attention/hamming_select.cuh"
 
-#include "attention/block_scan.cuh"
+#include "attention/ordered_select.cuh"
 
 namespace jenga::core::kernels {
 namespace {
@@ -27,7 +25,7 @@ template <int W>
 __global__ void __launch_bounds__(kThreadsSel) select_kernel(HammingSelect p, int64_t* out) {
   __shared__ int hist[kWarpsSel][kMaxBins];
   __shared__ int2 warp_sums[kWarpsSel];
-  __shared__ int s_t, s_skip;
+  __shared__ int s_t, s_need;
   const int tid = threadIdx.x, warp = tid >> 5;
   const int h = blockIdx.x, hk = h / (p.q_heads / p.kv_heads);
   uint32_t q[W];
@@ -38,13 +36,7 @@ __global__ void __launch_bounds__(kThreadsSel) select_kernel(HammingSelect p, in
   for (int i = tid; i < kWarpsSel * kMaxBins; i += kThreadsSel) (&hist[0][0])[i] = 0;
   __syncthreads();
   for (int i = tid; i < p.seq_k; i += kThreadsSel) atomicAdd(&hist[warp][shared_bits<W>(q, keys + i * p.key_stride, p.bits)], 1);
-  __syncthreads();
-  for (int b = tid; b <= p.bits; b += kThreadsSel) {
-    int s = 0;
-    for (int w = 0; w < kWarpsSel; ++w) s += hist[w][b];
-    hist[0][b] = s;
-  }
-  __syncthreads();
+  sum_warp_histograms(hist, p.bits + 1);
   if (tid == 0) {
     // Walk down from the most shared bits until `keep` keys are covered.
     int above = 0, t = 0;
@@ -56,29 +48,13 @@ __global__ void __launch_bounds__(kThreadsSel) select_kernel(HammingSelect p, in
       above += hist[0][b];
     }
     s_t = t;
-    s_skip = hist[0][t] - (p.keep - above);  // the earliest keys at t that are not kept
+    s_need = p.keep - above;  // kept at exactly t shared bits
   }
   __syncthreads();
-  const int t = s_t, skip = s_skip;
-
-  const int per = (p.seq_k + kThreadsSel - 1) / kThreadsSel;
-  const int lo = min(p.seq_k, tid * per), hi = min(p.seq_k, lo + per);
-  int n_above = 0, n_at = 0;
-  for (int i = lo; i < hi; ++i) {
-    const int s = shared_bits<W>(q, keys + i * p.key_stride, p.bits);
-    n_above += s > t;
-    n_at += s == t;
-  }
-  int above_before = 0, at_before = 0;
-  block_scan2<kWarpsSel>(n_above, n_at, above_before, at_before, warp_sums);
-  // Kept keys before this run: every one above t, and the ties at t past the first `skip`.
-  int slot = above_before + max(0, at_before - skip), tie = at_before;
   int64_t* dst = out + static_cast<int64_t>(h) * p.keep;
-  for (int i = lo; i < hi; ++i) {
-    const int s = shared_bits<W>(q, keys + i * p.key_stride, p.bits);
-    const bool kept = s > t || (s == t && tie++ >= skip);
-    if (kept) dst[slot++] = i;
-  }
+  keep_in_order<kWarpsSel>(
+      p.seq_k, s_t, s_need, [&](int i) { return shared_bits<W>(q, keys + i * p.key_stride, p.bits); },
+      [&](int slot, int i) { dst[slot] = i; }, warp_sums);
 }
 
 __global__ void pack_signs_kernel(const float* x, int64_t rows, int bits, int words, uint32_t* out) {

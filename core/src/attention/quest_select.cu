@@ -1,11 +1,11 @@
 // quest_select.cuh: one thread block per query head. The scores become order-preserving 32-bit
 // keys (the newest page forced to the largest); a radix select of four 8-bit passes (per-warp
-// histograms) finds the pages_kept-th largest key exactly; then each thread takes a contiguous
-// run of pages, a block scan of its counts above / at the threshold places its kept pages in
-// order (ties at the threshold go to later pages), and each kept page writes its page_size keys.
+// histograms) finds the pages_kept-th largest key exactly; keep_in_order (ordered_select.cuh)
+// places the kept pages in order (ties at the threshold go to later pages), and each kept page
+// writes its page_size keys.
 #include "attention/quest_select.cuh"
 
-#include "attention/block_scan.cuh"
+#include "attention/ordered_select.cuh"
 
 namespace jenga::core::kernels {
 namespace {
@@ -43,13 +43,7 @@ __global__ void __launch_bounds__(kThreadsQ) quest_select_kernel(QuestSelect p, 
       const uint32_t key = page_key(p, row, i);
       if ((key & high_mask) == prefix) atomicAdd(&hist[warp][(key >> shift) & 0xffu], 1);
     }
-    __syncthreads();
-    for (int b = tid; b < 256; b += kThreadsQ) {
-      int s = 0;
-      for (int w = 0; w < kWarpsQ; ++w) s += hist[w][b];
-      hist[0][b] = s;
-    }
-    __syncthreads();
+    sum_warp_histograms(hist, 256);
     if (tid == 0) {
       int above = 0, b = 255;
       for (; b > 0 && above + hist[0][b] < need; --b) above += hist[0][b];
@@ -63,29 +57,14 @@ __global__ void __launch_bounds__(kThreadsQ) quest_select_kernel(QuestSelect p, 
   }
   const uint32_t t = prefix;  // the kept pages: every key above t, and the last `need` at t
 
-  const int per = (p.pages + kThreadsQ - 1) / kThreadsQ;
-  const int lo = min(p.pages, tid * per), hi = min(p.pages, lo + per);
-  int n_above = 0, n_at = 0;
-  for (int i = lo; i < hi; ++i) {
-    const uint32_t key = page_key(p, row, i);
-    n_above += key > t;
-    n_at += key == t;
-  }
-  int above_before = 0, at_before = 0;
-  block_scan2<kWarpsQ>(n_above, n_at, above_before, at_before, warp_sums);
-  __shared__ int s_at_total;
-  if (tid == kThreadsQ - 1) s_at_total = at_before + n_at;  // the ties of the whole row
-  __syncthreads();
-  const int skip = s_at_total - need;  // the earliest pages at t that are not kept
-  int slot = above_before + max(0, at_before - skip), tie = at_before;
   int64_t* dst = out + static_cast<int64_t>(h) * row_len;
-  for (int i = lo; i < hi; ++i) {
-    const uint32_t key = page_key(p, row, i);
-    const bool kept = key > t || (key == t && tie++ >= skip);
-    if (!kept) continue;
-    const int64_t first = static_cast<int64_t>(slot++) * p.page_size;
-    for (int j = 0; j < p.page_size && first + j < row_len; ++j) dst[first + j] = static_cast<int64_t>(i) * p.page_size + j;
-  }
+  keep_in_order<kWarpsQ>(
+      p.pages, t, need, [&](int i) { return page_key(p, row, i); },
+      [&](int slot, int i) {
+        const int64_t first = static_cast<int64_t>(slot) * p.page_size;
+        for (int j = 0; j < p.page_size && first + j < row_len; ++j) dst[first + j] = static_cast<int64_t>(i) * p.page_size + j;
+      },
+      warp_sums);
 }
 
 }  // namespace
