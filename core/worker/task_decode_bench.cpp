@@ -99,8 +99,9 @@ Json task_decode_bench(TaskContext& ctx) {
   }
   if (trained) {
     const int64_t tctx = p.value("train_context", std::min<int64_t>(context, 1024)), tq = p.value("train_queries", int64_t{32});
-    if (tctx < 2 || tq < 1 || tq >= tctx)
-      throw core::Error(core::msg("decode-bench: need 1 <= train_queries < train_context, got ", tq, " and ", tctx));
+    if (tctx < 2 || tq < 1 || tq >= tctx || tctx > len)
+      throw core::Error(core::msg("decode-bench: need 1 <= train_queries < train_context <= context + decode_tokens + 1 (", len,
+                                  "), got ", tq, " and ", tctx));
     core::spotlight::TrainOptions to;
     to.steps = p.value("train_steps", int64_t{200});
     // 0: the positives are as many keys as decoding keeps (the ranking the selection needs).
