@@ -17,6 +17,8 @@
 #include <cuda_fp16.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <cstring>
 
 #ifndef JENGA_SM90_MIN_BLOCKS
 #define JENGA_SM90_MIN_BLOCKS 3
@@ -53,7 +55,7 @@ __global__ void probe_kernel() {
 #endif
 }
 
-template <typename T, int D, int WG, int MIN_BLOCKS>
+template <typename T, int D, int WG, int MIN_BLOCKS, int STAGES>
 __global__ void __launch_bounds__(128 * WG, MIN_BLOCKS) forward_sm90_kernel(BlockSparseProblem p, T* out, int64_t out_stride,
                                                                           float* lse) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
@@ -62,9 +64,9 @@ __global__ void __launch_bounds__(128 * WG, MIN_BLOCKS) forward_sm90_kernel(Bloc
   // Swizzled regions must start on 1024 bytes (the launch adds the slack).
   unsigned char* smem = smem_raw + ((1024 - (smem_addr(smem_raw) & 1023)) & 1023);
   T* sQ = reinterpret_cast<T*>(smem);
-  T* sK = sQ + BM * D;
-  T* sV = sK + kKeys * D;
-  int* sPos = reinterpret_cast<int*>(sV + kKeys * D);
+  T* sK = sQ + BM * D;                 // [STAGES][kKeys * D]
+  T* sV = sK + STAGES * kKeys * D;     // [STAGES][kKeys * D]
+  int* sPos = reinterpret_cast<int*>(sV + STAGES * kKeys * D);  // [STAGES][kKeys]
 
   const int tid = threadIdx.x, lane = tid & 31, wg = tid >> 7, w = (tid >> 5) & 3, g = lane >> 2, t4 = lane & 3;
   const QueryTile qt = query_tile(p, BM);
@@ -78,21 +80,23 @@ __global__ void __launch_bounds__(128 * WG, MIN_BLOCKS) forward_sm90_kernel(Bloc
   const T* gk = static_cast<const T*>(p.k) + static_cast<int64_t>(hk) * D;
   const T* gv = static_cast<const T*>(p.v) + static_cast<int64_t>(hk) * D;
   load_rows<D, QLayout<D>, NT>(sQ, gq, p.q_stride, q0, BM, p.seq_q, tid);
-  if (rt.n_tiles > 0) load_key_tile<D, Sw128<64>, NT>(sK, gk, p.k_stride, rt, 0, sPos, tid);
+  if (rt.n_tiles > 0) {
+    load_key_tile<D, Sw128<64>, NT>(sK, gk, p.k_stride, rt, 0, sPos, tid);
+    if constexpr (STAGES == 2) load_key_tile<D, Sw128<64>, NT>(sV, gv, p.v_stride, rt, 0, nullptr, tid);
+  }
   cp_async_commit();
 
-  // Descriptors: Q's per k16 step (a 64-column region, then 32 bytes a step), K's and V's fixed
-  // (one stage each). Built once, outside the wgmma groups.
+  // Descriptors: one base each, the k16 steps' addresses added as constants where the wgmma is
+  // issued (the address field is the low 14 bits, in 16-byte units; shared addresses stay below
+  // 256 KB, so the add never carries out of it). An array of 20 precomputed 64-bit descriptors
+  // cost 40 registers, which at four blocks per multiprocessor spilled.
   const T* my_q = sQ + wg * 64 * D;
-  uint64_t dq[D / 16], dk[D / 16], dv[kKeys / 16];
-#pragma unroll
-  for (int kk = 0; kk < D / 16; ++kk) {
-    const int off = (kk >> 2) * 64 * 64 + (kk & 3) * 16;
-    dq[kk] = smem_desc(my_q + off, 16, 1024);
-    dk[kk] = smem_desc(sK + off, 16, 1024);
-  }
-#pragma unroll
-  for (int kk = 0; kk < kKeys / 16; ++kk) dv[kk] = smem_desc(sV + kk * 16 * 64, 64 * 64 * sizeof(T), 1024);
+  const uint64_t dq0 = smem_desc(my_q, 16, 1024), dk0 = smem_desc(sK, 16, 1024);
+  const uint64_t dv0 = smem_desc(sV, 64 * 64 * sizeof(T), 1024);
+  // K-major Q / K: k16 step kk sits in 64-column region kk / 4, 32 bytes a step within it.
+  constexpr auto kmajor = [](int kk) { return static_cast<uint64_t>(((kk >> 2) * 64 * 64 + (kk & 3) * 16) * sizeof(T) >> 4); };
+  // MN-major V: k16 step kk is 16 key rows further.
+  constexpr auto mnmajor = [](int kk) { return static_cast<uint64_t>(kk * 16 * 64 * sizeof(T) >> 4); };
 
   float o[D / 2];
 #pragma unroll
@@ -101,17 +105,30 @@ __global__ void __launch_bounds__(128 * WG, MIN_BLOCKS) forward_sm90_kernel(Bloc
   const float sl2 = p.scale * kLog2e;
 
   for (int t = 0; t < rt.n_tiles; ++t) {
+    // Stage of tile t and its descriptors / positions.
+    const int st = STAGES == 2 ? (t & 1) : 0;
+    constexpr uint64_t kStageDesc = static_cast<uint64_t>(kKeys * D * sizeof(T) >> 4);
+    const uint64_t dk = dk0 + st * kStageDesc, dv = dv0 + st * kStageDesc;
+    const int* pos = sPos + st * kKeys;
     cp_async_wait<0>();
     fence_proxy_async();
     __syncthreads();  // K(t) (and Q) visible to the tensor cores; V(t - 1) no longer read
-    load_key_tile<D, Sw128<64>, NT>(sV, gv, p.v_stride, rt, t, nullptr, tid);
+    if constexpr (STAGES == 2) {
+      // Double buffer: tile t + 1's K and V go into the stage tile t - 1 used, a whole tile ahead.
+      if (t + 1 < rt.n_tiles) {
+        load_key_tile<D, Sw128<64>, NT>(sK + (st ^ 1) * kKeys * D, gk, p.k_stride, rt, t + 1, sPos + (st ^ 1) * kKeys, tid);
+        load_key_tile<D, Sw128<64>, NT>(sV + (st ^ 1) * kKeys * D, gv, p.v_stride, rt, t + 1, nullptr, tid);
+      }
+    } else {
+      load_key_tile<D, Sw128<64>, NT>(sV, gv, p.v_stride, rt, t, nullptr, tid);
+    }
     cp_async_commit();
 
     float s[32];
     wgmma_fence();
-    wgmma_m64n64_ss_first<T>(s, dq[0], dk[0]);
+    wgmma_m64n64_ss_first<T>(s, dq0, dk);
 #pragma unroll
-    for (int kk = 1; kk < D / 16; ++kk) wgmma_m64n64_ss<T>(s, dq[kk], dk[kk]);
+    for (int kk = 1; kk < D / 16; ++kk) wgmma_m64n64_ss<T>(s, dq0 + kmajor(kk), dk + kmajor(kk));
     wgmma_commit();
     wgmma_wait_all();
     fence_regs(s);
@@ -123,7 +140,7 @@ __global__ void __launch_bounds__(128 * WG, MIN_BLOCKS) forward_sm90_kernel(Bloc
       for (int i = 0; i < 32; ++i) {
         const int col = (i >> 2) * 8 + t4 * 2 + (i & 1);
         const int qpos = first_pos + my_row0 + ((i >> 1) & 1) * 8;
-        const int kpos = block ? (start == kFar ? kFar : start + col) : sPos[col];
+        const int kpos = block ? (start == kFar ? kFar : start + col) : pos[col];
         if (kpos > qpos) s[i] = -INFINITY;
       }
     }
@@ -162,16 +179,18 @@ __global__ void __launch_bounds__(128 * WG, MIN_BLOCKS) forward_sm90_kernel(Bloc
         asm volatile("" : "+r"(a[kk][i])::"memory");
       }
 
-    cp_async_wait<0>();
-    fence_proxy_async();
-    __syncthreads();  // V(t) visible; every warpgroup is done with K(t) and the positions
-    if (t + 1 < rt.n_tiles) load_key_tile<D, Sw128<64>, NT>(sK, gk, p.k_stride, rt, t + 1, sPos, tid);
-    cp_async_commit();
+    if constexpr (STAGES == 1) {
+      cp_async_wait<0>();
+      fence_proxy_async();
+      __syncthreads();  // V(t) visible; every warpgroup is done with K(t) and the positions
+      if (t + 1 < rt.n_tiles) load_key_tile<D, Sw128<64>, NT>(sK, gk, p.k_stride, rt, t + 1, sPos, tid);
+      cp_async_commit();
+    }
 
     fence_regs(o);
     wgmma_fence();
 #pragma unroll
-    for (int kk = 0; kk < kKeys / 16; ++kk) wgmma_pv<T, D>(o, a[kk], dv[kk]);
+    for (int kk = 0; kk < kKeys / 16; ++kk) wgmma_pv<T, D>(o, a[kk], dv + mnmajor(kk));
     wgmma_commit();
     wgmma_wait_all();
     fence_regs(o);
@@ -196,25 +215,45 @@ __global__ void __launch_bounds__(128 * WG, MIN_BLOCKS) forward_sm90_kernel(Bloc
 #endif
 }
 
-template <typename T, int D, int WG>
+template <typename T, int D, int WG, int MIN_BLOCKS, int STAGES>
 cudaError_t launch(const BlockSparseProblem& p, void* out, int64_t out_stride, float* lse, cudaStream_t stream) {
-  // One stage each of Q, K and V (49 KB at D 128 and 64 rows). More thread blocks per
-  // multiprocessor beat deeper pipelines here: each block's warpgroup alternates tensor-core and
-  // softmax work, and other blocks fill the gaps.
-  constexpr int BM = 64 * WG, MIN_BLOCKS = WG == 1 ? JENGA_SM90_MIN_BLOCKS : 1;
-  const int smem = (BM + 2 * kKeys) * D * static_cast<int>(sizeof(T)) + kKeys * static_cast<int>(sizeof(int)) + 1024;
-  const auto kernel = forward_sm90_kernel<T, D, WG, MIN_BLOCKS>;
+  constexpr int BM = 64 * WG;
+  const int smem = (BM + 2 * STAGES * kKeys) * D * static_cast<int>(sizeof(T)) + STAGES * kKeys * static_cast<int>(sizeof(int)) + 1024;
+  const auto kernel = forward_sm90_kernel<T, D, WG, MIN_BLOCKS, STAGES>;
   if (const auto e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem); e != cudaSuccess) return e;
   const dim3 grid = query_grid(p, BM);
   kernel<<<grid, 128 * WG, smem, stream>>>(p, static_cast<T*>(out), out_stride, lse);
   return cudaGetLastError();
 }
 
+// Occupancy against pipeline depth for 64-row tiles (the bench's JENGA_SM90_VARIANT while they are
+// measured): "3" one K / V stage, three blocks per multiprocessor (49 KB each); "4" the same at
+// four (128 registers); "2x2" two stages (81 KB), two blocks.
+inline int sm90_variant() {
+  static const int v = [] {
+    const char* e = std::getenv("JENGA_SM90_VARIANT");
+    if (e == nullptr || std::strcmp(e, "3") == 0) return 0;
+    if (std::strcmp(e, "4") == 0) return 1;
+    if (std::strcmp(e, "2x2") == 0) return 2;
+    return 0;
+  }();
+  return v;
+}
+
+template <typename T, int D>
+cudaError_t launch64(const BlockSparseProblem& p, void* out, int64_t out_stride, float* lse, cudaStream_t stream) {
+  switch (sm90_variant()) {
+    case 1: return launch<T, D, 1, 4, 1>(p, out, out_stride, lse, stream);
+    case 2: return launch<T, D, 1, 2, 2>(p, out, out_stride, lse, stream);
+    default: return launch<T, D, 1, JENGA_SM90_MIN_BLOCKS, 1>(p, out, out_stride, lse, stream);
+  }
+}
+
 template <typename T>
 cudaError_t by_shape(const BlockSparseProblem& p, void* out, int64_t out_stride, float* lse, cudaStream_t stream) {
   if (p.head_dim == 64)
-    return p.block_q == 128 ? launch<T, 64, 2>(p, out, out_stride, lse, stream) : launch<T, 64, 1>(p, out, out_stride, lse, stream);
-  return p.block_q == 128 ? launch<T, 128, 2>(p, out, out_stride, lse, stream) : launch<T, 128, 1>(p, out, out_stride, lse, stream);
+    return p.block_q == 128 ? launch<T, 64, 2, 1, 1>(p, out, out_stride, lse, stream) : launch64<T, 64>(p, out, out_stride, lse, stream);
+  return p.block_q == 128 ? launch<T, 128, 2, 1, 1>(p, out, out_stride, lse, stream) : launch64<T, 128>(p, out, out_stride, lse, stream);
 }
 
 }  // namespace
