@@ -17,12 +17,6 @@
 #include <cuda_fp16.h>
 
 #include <atomic>
-#include <cstdlib>
-#include <cstring>
-
-#ifndef JENGA_SM90_MIN_BLOCKS
-#define JENGA_SM90_MIN_BLOCKS 3
-#endif
 
 namespace jenga::core::kernels {
 namespace {
@@ -55,28 +49,7 @@ __global__ void probe_kernel() {
 #endif
 }
 
-// FEAT bits, measured one by one: kEarlyK issues K(t + 1) as soon as S(t) is computed (one
-// warpgroup only: its own wgmma wait is then everyone's), kLazyRescale rescales O and l only when
-// a row's running max grows by more than 2^8 (FlashAttention-4's trick; P stays <= 256),
-// kFastLoad copies listed blocks with per-thread addresses fixed for the whole tile.
-constexpr int kEarlyK = 1, kLazyRescale = 2, kFastLoad = 4;
-
-// Listed key block `start` of one head into a swizzled [D / 64][64][64] tile: thread tid copies
-// column chunk tid % (D / 8) of every NT / (D / 8)-th row, so its addresses only step by rows.
-template <int D, int NT, typename T>
-__device__ __forceinline__ void load_block_tile(T* dst, const T* base, int64_t stride, int start, int seq_k, int tid) {
-  constexpr int kChunks = D / 8, kStep = NT / kChunks;
-  const int c = (tid % kChunks) * 8, r0 = tid / kChunks;
-  const T* src = base + static_cast<int64_t>(start == kFar ? 0 : start + r0) * stride + c;
-#pragma unroll
-  for (int i = 0; i < kKeys / kStep; ++i) {
-    const int r = r0 + i * kStep;
-    const bool ok = start != kFar && start + r < seq_k;
-    cp_async16(dst + sw128<64>(r, c), ok ? src + static_cast<int64_t>(i * kStep) * stride : base, ok);
-  }
-}
-
-template <typename T, int D, int WG, int MIN_BLOCKS, int FEAT>
+template <typename T, int D, int WG, int MIN_BLOCKS>
 __global__ void __launch_bounds__(128 * WG, MIN_BLOCKS) forward_sm90_kernel(BlockSparseProblem p, T* out, int64_t out_stride,
                                                                           float* lse) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
@@ -85,8 +58,6 @@ __global__ void __launch_bounds__(128 * WG, MIN_BLOCKS) forward_sm90_kernel(Bloc
   // Swizzled regions must start on 1024 bytes (the launch adds the slack).
   unsigned char* smem = smem_raw + ((1024 - (smem_addr(smem_raw) & 1023)) & 1023);
   T* sQ = reinterpret_cast<T*>(smem);
-  constexpr bool early_k = (FEAT & kEarlyK) != 0 && WG == 1, lazy = (FEAT & kLazyRescale) != 0,
-                 fast_load = (FEAT & kFastLoad) != 0;
   T* sK = sQ + BM * D;
   T* sV = sK + kKeys * D;
   int* sPos = reinterpret_cast<int*>(sV + kKeys * D);  // [2][kKeys]: tile t's key positions at t % 2
@@ -103,17 +74,7 @@ __global__ void __launch_bounds__(128 * WG, MIN_BLOCKS) forward_sm90_kernel(Bloc
   const T* gk = static_cast<const T*>(p.k) + static_cast<int64_t>(hk) * D;
   const T* gv = static_cast<const T*>(p.v) + static_cast<int64_t>(hk) * D;
   load_rows<D, QLayout<D>, NT>(sQ, gq, p.q_stride, q0, BM, p.seq_q, tid);
-  // One tile of K or V, with the tile's key positions to pos (when not null).
-  const auto load = [&](T* dst, const T* base, int64_t stride, int t, int* pos) {
-    if (fast_load && rt.is_block(t)) {
-      const int start = rt.block_start(t);
-      load_block_tile<D, NT>(dst, base, stride, start, rt.seq_k, tid);
-      if (pos != nullptr && tid < kKeys) pos[tid] = start == kFar ? kFar : start + tid;
-    } else {
-      load_key_tile<D, Sw128<64>, NT>(dst, base, stride, rt, t, pos, tid);
-    }
-  };
-  if (rt.n_tiles > 0) load(sK, gk, p.k_stride, 0, sPos);
+  if (rt.n_tiles > 0) load_key_tile<D, Sw128<64>, NT>(sK, gk, p.k_stride, rt, 0, sPos, tid);
   cp_async_commit();
 
   // Descriptors: one base each, the k16 steps' addresses added as constants where the wgmma is
@@ -139,7 +100,7 @@ __global__ void __launch_bounds__(128 * WG, MIN_BLOCKS) forward_sm90_kernel(Bloc
     cp_async_wait<0>();
     fence_proxy_async();
     __syncthreads();  // K(t) (and Q) visible to the tensor cores; V(t - 1) no longer read
-    load(sV, gv, p.v_stride, t, nullptr);
+    load_key_tile<D, Sw128<64>, NT>(sV, gv, p.v_stride, rt, t, nullptr, tid);
     cp_async_commit();
 
     float s[32];
@@ -150,11 +111,6 @@ __global__ void __launch_bounds__(128 * WG, MIN_BLOCKS) forward_sm90_kernel(Bloc
     wgmma_commit();
     wgmma_wait_all();
     fence_regs(s);
-    if constexpr (early_k) {
-      // The only warpgroup is done with K(t): K(t + 1) loads under the softmax and P V(t).
-      if (t + 1 < rt.n_tiles) load(sK, gk, p.k_stride, t + 1, sPos + ((t + 1) & 1) * kKeys);
-      cp_async_commit();
-    }
 
     const bool block = rt.is_block(t);
     const int start = block ? rt.block_start(t) : 0;
@@ -175,10 +131,10 @@ __global__ void __launch_bounds__(128 * WG, MIN_BLOCKS) forward_sm90_kernel(Bloc
       for (int c = 0; c < 8; ++c) v = fmaxf(v, fmaxf(s[4 * c + 2 * hf], s[4 * c + 2 * hf + 1]));
       mx[hf] = fmaxf(m[hf], quad_max(v) * sl2);
     }
-    // Rescale to the new maxima: always, or (lazy) only when some row of the warp grew by more
-    // than 2^8; otherwise the old maxima stay and exponentials reach at most 256.
-    const bool rescale = !lazy || __any_sync(0xffffffffu, mx[0] > m[0] + 8.f || mx[1] > m[1] + 8.f);
-    if (rescale) {
+    // Lazy rescaling (FlashAttention-4): O and l move to the new maxima only when some row of the
+    // warp grew by more than 2^8; otherwise the old maxima stay and P stays <= 256, exact in
+    // fp32 and as precise in bf16. Skipping the 64 multiplies of O most tiles is worth 2%.
+    if (__any_sync(0xffffffffu, mx[0] > m[0] + 8.f || mx[1] > m[1] + 8.f)) {
 #pragma unroll
       for (int hf = 0; hf < 2; ++hf) {
         const float m_use = mx[hf] == -INFINITY ? 0.f : mx[hf];  // no key seen yet: keep exp finite
@@ -216,17 +172,11 @@ __global__ void __launch_bounds__(128 * WG, MIN_BLOCKS) forward_sm90_kernel(Bloc
         asm volatile("" : "+r"(a[kk][i])::"memory");
       }
 
-    if constexpr (early_k) {
-      cp_async_wait<1>();  // V(t); K(t + 1) may still be in flight
-    } else {
-      cp_async_wait<0>();
-    }
+    cp_async_wait<0>();
     fence_proxy_async();
     __syncthreads();  // V(t) visible; every warpgroup is done with K(t) and the positions
-    if constexpr (!early_k) {
-      if (t + 1 < rt.n_tiles) load(sK, gk, p.k_stride, t + 1, sPos + ((t + 1) & 1) * kKeys);
-      cp_async_commit();
-    }
+    if (t + 1 < rt.n_tiles) load_key_tile<D, Sw128<64>, NT>(sK, gk, p.k_stride, rt, t + 1, sPos + ((t + 1) & 1) * kKeys, tid);
+    cp_async_commit();
 
     fence_regs(o);
     wgmma_fence();
@@ -256,61 +206,27 @@ __global__ void __launch_bounds__(128 * WG, MIN_BLOCKS) forward_sm90_kernel(Bloc
 #endif
 }
 
-template <typename T, int D, int WG, int MIN_BLOCKS, int FEAT>
+template <typename T, int D, int WG>
 cudaError_t launch(const BlockSparseProblem& p, void* out, int64_t out_stride, float* lse, cudaStream_t stream) {
-  // One stage each of Q, K and V (49 KB at D 128 and 64 rows). More thread blocks per
-  // multiprocessor beat deeper pipelines here: each block's warpgroup alternates tensor-core and
-  // softmax work, and other blocks fill the gaps.
-  constexpr int BM = 64 * WG;
+  // One stage each of Q, K and V (49 KB at D 128 and 64 rows) and as many thread blocks as fit:
+  // four per multiprocessor for 64-row tiles (128 registers), two for 128-row ones. Occupancy
+  // beat pipeline depth: each block's warpgroup alternates tensor-core and softmax work, and
+  // other blocks fill its gaps (64K, 10% of blocks: double-buffered K / V at two blocks 16.1 ms,
+  // one stage at three 13.5, at four 12.8).
+  constexpr int BM = 64 * WG, MIN_BLOCKS = WG == 1 ? 4 : 2;
   const int smem = (BM + 2 * kKeys) * D * static_cast<int>(sizeof(T)) + 2 * kKeys * static_cast<int>(sizeof(int)) + 1024;
-  const auto kernel = forward_sm90_kernel<T, D, WG, MIN_BLOCKS, FEAT>;
+  const auto kernel = forward_sm90_kernel<T, D, WG, MIN_BLOCKS>;
   if (const auto e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem); e != cudaSuccess) return e;
   const dim3 grid = query_grid(p, BM);
   kernel<<<grid, 128 * WG, smem, stream>>>(p, static_cast<T*>(out), out_stride, lse);
   return cudaGetLastError();
 }
 
-// The bench's JENGA_SM90_VARIANT while the variants are measured: "3" three blocks per
-// multiprocessor; "4" four (128 registers); "4k" / "4l" / "4f" four with one FEAT bit; "4klf" all.
-inline int sm90_variant() {
-  static const int v = [] {
-    const char* e = std::getenv("JENGA_SM90_VARIANT");
-    const char* names[] = {"3", "4", "4k", "4l", "4f", "4klf"};
-    for (int i = 0; e != nullptr && i < 6; ++i)
-      if (std::strcmp(e, names[i]) == 0) return i;
-    return 0;
-  }();
-  return v;
-}
-
-template <typename T, int D>
-cudaError_t launch64(const BlockSparseProblem& p, void* out, int64_t out_stride, float* lse, cudaStream_t stream) {
-  switch (sm90_variant()) {
-    case 1: return launch<T, D, 1, 4, 0>(p, out, out_stride, lse, stream);
-    case 2: return launch<T, D, 1, 4, kEarlyK>(p, out, out_stride, lse, stream);
-    case 3: return launch<T, D, 1, 4, kLazyRescale>(p, out, out_stride, lse, stream);
-    case 4: return launch<T, D, 1, 4, kFastLoad>(p, out, out_stride, lse, stream);
-    case 5: return launch<T, D, 1, 4, kEarlyK | kLazyRescale | kFastLoad>(p, out, out_stride, lse, stream);
-    default: return launch<T, D, 1, JENGA_SM90_MIN_BLOCKS, 0>(p, out, out_stride, lse, stream);
-  }
-}
-
-// 128-row tiles (two warpgroups sharing K / V): one block per multiprocessor ("3"), or two at
-// 128 registers (the "4" variants; with kLazyRescale | kFastLoad for "4klf").
-template <typename T, int D>
-cudaError_t launch128(const BlockSparseProblem& p, void* out, int64_t out_stride, float* lse, cudaStream_t stream) {
-  switch (sm90_variant()) {
-    case 0: return launch<T, D, 2, 1, 0>(p, out, out_stride, lse, stream);
-    case 5: return launch<T, D, 2, 2, kLazyRescale | kFastLoad>(p, out, out_stride, lse, stream);
-    default: return launch<T, D, 2, 2, 0>(p, out, out_stride, lse, stream);
-  }
-}
-
 template <typename T>
 cudaError_t by_shape(const BlockSparseProblem& p, void* out, int64_t out_stride, float* lse, cudaStream_t stream) {
   if (p.head_dim == 64)
-    return p.block_q == 128 ? launch128<T, 64>(p, out, out_stride, lse, stream) : launch64<T, 64>(p, out, out_stride, lse, stream);
-  return p.block_q == 128 ? launch128<T, 128>(p, out, out_stride, lse, stream) : launch64<T, 128>(p, out, out_stride, lse, stream);
+    return p.block_q == 128 ? launch<T, 64, 2>(p, out, out_stride, lse, stream) : launch<T, 64, 1>(p, out, out_stride, lse, stream);
+  return p.block_q == 128 ? launch<T, 128, 2>(p, out, out_stride, lse, stream) : launch<T, 128, 1>(p, out, out_stride, lse, stream);
 }
 
 }  // namespace
