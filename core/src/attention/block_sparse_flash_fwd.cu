@@ -12,9 +12,6 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
-#include <cstdlib>
-#include <cstring>
-
 namespace jenga::core::kernels {
 namespace {
 
@@ -190,6 +187,9 @@ __global__ void __launch_bounds__(kThreads, MIN_BLOCKS) forward_kernel(BlockSpar
   store_rows<D>(out + static_cast<int64_t>(h) * D, out_stride, sQ, warp * RW, RW, q0, p.seq_q, lane);
 }
 
+// MIN_BLOCKS: 64-row tiles run three blocks per SM (H200, 64K, 10% of blocks, forced to this
+// kernel: 13.8 ms at two blocks with eager rescaling, 12.4 at three with lazy, 13.3 at four, whose
+// 128 registers spill; three also fit an A100's shared memory, four would not).
 template <typename T, int D, int MT, int MIN_BLOCKS, bool LAZY>
 cudaError_t launch(const BlockSparseProblem& p, void* out, int64_t out_stride, float* lse, cudaStream_t stream) {
   constexpr int BM = 16 * kWarps * MT;
@@ -201,34 +201,13 @@ cudaError_t launch(const BlockSparseProblem& p, void* out, int64_t out_stride, f
   return cudaGetLastError();
 }
 
-// While measured (the bench's JENGA_MMA_VARIANT): "base" as before (no minimum, eager rescaling:
-// two blocks per SM at ~170 registers), "3l" / "4l" three / four blocks with lazy rescaling.
-inline int mma_variant() {
-  static const int v = [] {
-    const char* e = std::getenv("JENGA_MMA_VARIANT");
-    if (e != nullptr && std::strcmp(e, "3l") == 0) return 1;
-    if (e != nullptr && std::strcmp(e, "4l") == 0) return 2;
-    return 0;
-  }();
-  return v;
-}
-
-template <typename T, int D>
-cudaError_t launch64(const BlockSparseProblem& p, void* out, int64_t out_stride, float* lse, cudaStream_t stream) {
-  switch (mma_variant()) {
-    case 1: return launch<T, D, 1, 3, true>(p, out, out_stride, lse, stream);
-    case 2: return launch<T, D, 1, 4, true>(p, out, out_stride, lse, stream);
-    default: return launch<T, D, 1, 1, false>(p, out, out_stride, lse, stream);
-  }
-}
-
 template <typename T>
 cudaError_t by_shape(const BlockSparseProblem& p, void* out, int64_t out_stride, float* lse, cudaStream_t stream) {
   // A 128-query layout row is one thread block of 4 warps x 32 rows: each K/V fragment read from
   // shared memory feeds two MMAs.
   if (p.head_dim == 64)
-    return p.block_q == 128 ? launch<T, 64, 2, 1, true>(p, out, out_stride, lse, stream) : launch64<T, 64>(p, out, out_stride, lse, stream);
-  return p.block_q == 128 ? launch<T, 128, 2, 1, true>(p, out, out_stride, lse, stream) : launch64<T, 128>(p, out, out_stride, lse, stream);
+    return p.block_q == 128 ? launch<T, 64, 2, 1, true>(p, out, out_stride, lse, stream) : launch<T, 64, 1, 3, true>(p, out, out_stride, lse, stream);
+  return p.block_q == 128 ? launch<T, 128, 2, 1, true>(p, out, out_stride, lse, stream) : launch<T, 128, 1, 3, true>(p, out, out_stride, lse, stream);
 }
 
 }  // namespace
