@@ -9,13 +9,8 @@
 #include <vector>
 
 namespace jenga::worker {
-namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double ms(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); }
-
-}  // namespace
 
 nlohmann::json decode_breakdown(core::CausalLM& model, core::KvCache& cache, const int64_t* tokens, int64_t steps,
                                 const core::LayerHooks& hooks) {
@@ -29,19 +24,19 @@ nlohmann::json decode_breakdown(core::CausalLM& model, core::KvCache& cache, con
   timed.attention_layout = [&](int64_t layer, const torch::Tensor& q, const torch::Tensor& k) -> std::optional<core::SparseLayout> {
     core::synchronize(dev);
     attn_start = Clock::now();
-    pre += ms(last_end, attn_start);
+    pre += ms_between(last_end, attn_start);
     std::optional<core::SparseLayout> L;
     if (hooks.attention_layout) L = hooks.attention_layout(layer, q, k);
     core::synchronize(dev);
     select_end = Clock::now();
-    select += ms(attn_start, select_end);
+    select += ms_between(attn_start, select_end);
     return L;
   };
   timed.mark = [&](const std::string& label) {
     if (hooks.mark) hooks.mark(label);
     core::synchronize(dev);
     last_end = Clock::now();
-    rest += ms(select_end, last_end);
+    rest += ms_between(select_end, last_end);
   };
   std::vector<double> pre_ms, select_ms, rest_ms, head_ms, total_ms;
   for (int64_t i = 0; i < steps; ++i) {
@@ -55,8 +50,8 @@ nlohmann::json decode_breakdown(core::CausalLM& model, core::KvCache& cache, con
     pre_ms.push_back(pre);
     select_ms.push_back(select);
     rest_ms.push_back(rest);
-    head_ms.push_back(ms(last_end, t1));
-    total_ms.push_back(ms(t0, t1));
+    head_ms.push_back(ms_between(last_end, t1));
+    total_ms.push_back(ms_between(t0, t1));
   }
   return {{"decode_breakdown_pre_attention_ms", median(pre_ms)},
           {"decode_breakdown_select_ms", median(select_ms)},

@@ -98,7 +98,7 @@ Json task_prefill_bench(TaskContext& ctx) {
       }
       if (probing) {  // timing and density both wait on the device: only in the probe pass
         core::synchronize(q.device());
-        layout_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        layout_ms += ms_since(t0);
         density_sum += L.density();
         ++layouts;
       }

@@ -7,9 +7,11 @@
 
 namespace jenga::worker {
 
-inline double ms_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+inline double ms_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
 }
+
+inline double ms_since(std::chrono::steady_clock::time_point t0) { return ms_between(t0, std::chrono::steady_clock::now()); }
 
 // The median of v (the mean of the middle two for an even count); 0 for none.
 inline double median(std::vector<double> v) {

@@ -60,7 +60,9 @@ __global__ void __launch_bounds__(128 * WG, MIN_BLOCKS) forward_sm90_kernel(Bloc
   T* sQ = reinterpret_cast<T*>(smem);
   T* sK = sQ + BM * D;
   T* sV = sK + kKeys * D;
-  int* sPos = reinterpret_cast<int*>(sV + kKeys * D);  // [2][kKeys]: tile t's key positions at t % 2
+  // [2][kKeys]: tile t's key positions at t % 2. One slot would do (the next tile's are written
+  // after this tile's mask), but at 128 registers ptxas then spills three times as much.
+  int* sPos = reinterpret_cast<int*>(sV + kKeys * D);
 
   const int tid = threadIdx.x, lane = tid & 31, wg = tid >> 7, w = (tid >> 5) & 3, g = lane >> 2, t4 = lane & 3;
   const QueryTile qt = query_tile(p, BM);
